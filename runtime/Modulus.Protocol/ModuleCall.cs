@@ -1,0 +1,35 @@
+using Modulus.Sdk;
+
+namespace Modulus.Protocol;
+
+/// <summary>
+/// A call to one module endpoint, independent of the transport that carried it.
+/// </summary>
+/// <param name="Module">The dotted module name.</param>
+/// <param name="Endpoint">The endpoint; <c>forward</c> when the caller named none.</param>
+/// <param name="Args">Positional arguments.</param>
+/// <param name="Kwargs">Keyword arguments.</param>
+public sealed record ModuleCall(string Module, string Endpoint, IReadOnlyList<Value> Args, IReadOnlyDictionary<string, Value> Kwargs)
+{
+    /// <summary>The endpoint called when a request names none.</summary>
+    public const string DefaultEndpoint = "forward";
+
+    /// <summary>The caller's request id.</summary>
+    public ulong RequestId { get; init; }
+
+    /// <summary>When the call must be finished; null for no deadline of the caller's own.</summary>
+    public DateTimeOffset? Deadline { get; init; }
+
+    /// <summary>The verified caller address, when the request was signed.</summary>
+    public string? Caller { get; init; }
+
+    /// <summary>Splits <c>module/endpoint</c> (or just <c>module</c>) into its parts.</summary>
+    public static (string Module, string Endpoint) ParseTarget(string target)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(target);
+        var slash = target.IndexOf('/');
+        return slash < 0
+            ? (target, DefaultEndpoint)
+            : (target[..slash], slash == target.Length - 1 ? DefaultEndpoint : target[(slash + 1)..]);
+    }
+}

@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using System.Reflection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Modulus.Runtime.Loading;
+using Modulus.Runtime.Tree;
+using Modulus.Sdk;
+using Module = Modulus.Sdk.Module;
+
+namespace Modulus.Runtime.CSharp;
+
+/// <summary>
+/// Loads C# modules: source folders are compiled (or taken from the cache when their sources are
+/// unchanged), prebuilt assemblies are loaded as they are; each load gets its own collectible context.
+/// </summary>
+internal sealed class CSharpModuleLoader(CSharpCompiler compiler, IOptions<ModulusRuntimeOptions> options, ILogger<CSharpModuleLoader> logger) : IModuleLoader
+{
+    private readonly string _cacheDirectory = Path.Combine(options.Value.CacheDirectory ?? Path.Combine(ModulusHome.Path, "cache"), "csharp");
+
+    public string Language => "csharp";
+
+    public async Task<LoadedModule> LoadAsync(ModuleSource source, CancellationToken cancellationToken)
+    {
+        var manifest = source.Manifest;
+        var files = ModuleFiles.Enumerate(source.Directory);
+        var contentHash = ModuleFiles.ContentHash(source.Directory, files);
+        byte[] image;
+        if (manifest.EntryFile.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+        {
+            image = await File.ReadAllBytesAsync(Path.Combine(source.Directory, manifest.EntryFile), cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var sources = files.Where(f => f.EndsWith(".cs", StringComparison.OrdinalIgnoreCase)).ToList();
+            image = await CompileOrReuseAsync(source, sources, cancellationToken).ConfigureAwait(false);
+        }
+
+        var context = new ModuleLoadContext($"module:{manifest.Name}", source.Directory);
+        try
+        {
+            Assembly assembly;
+            using (var stream = new MemoryStream(image, writable: false))
+            {
+                assembly = context.LoadFromStream(stream);
+            }
+
+            var moduleType = FindModuleType(source, assembly);
+            var endpoints = Describe(source, moduleType);
+            Module instance;
+            try
+            {
+                instance = (Module)Activator.CreateInstance(moduleType)!;
+            }
+            catch (TargetInvocationException ex) when (ex.InnerException is not null)
+            {
+                throw Fault(source, $"the constructor of {moduleType.Name} threw {ex.InnerException.GetType().Name}: {ex.InnerException.Message}");
+            }
+            catch (MissingMethodException)
+            {
+                throw Fault(source, $"{moduleType.Name} needs a public constructor without parameters");
+            }
+
+            instance.Environment = new ModuleEnvironment(manifest.Name, manifest.Version, source.Directory);
+            try
+            {
+                await instance.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                throw Fault(source, $"{moduleType.Name}.InitializeAsync threw {ex.GetType().Name}: {ex.Message}");
+            }
+
+            var info = new ModuleInfo(manifest.Name, manifest.Version, Language, manifest.Description, manifest.Tags, endpoints.Select(e => e.Schema).ToArray(), contentHash);
+            return new CSharpLoadedModule(source, info, instance, endpoints, context);
+        }
+        catch
+        {
+            context.Unload();
+            throw;
+        }
+    }
+
+    private async Task<byte[]> CompileOrReuseAsync(ModuleSource source, IReadOnlyList<string> sources, CancellationToken cancellationToken)
+    {
+        var salt = $"{CSharpCompiler.ToolchainStamp};refs={string.Join(",", source.Manifest.References)};name={source.Manifest.Name}";
+        var key = ModuleFiles.ContentHash(source.Directory, sources, salt);
+        var cached = Path.Combine(_cacheDirectory, key + ".dll");
+        if (File.Exists(cached))
+        {
+            RuntimeLog.CompileCacheHit(logger, source.Manifest.Name, key[..12]);
+            return await File.ReadAllBytesAsync(cached, cancellationToken).ConfigureAwait(false);
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        // Compiling is CPU-bound; keep it off the caller's thread.
+        var image = await Task.Run(() => compiler.Compile(source, sources, AssemblyNameFor(source.Manifest.Name, key)), cancellationToken).ConfigureAwait(false);
+        RuntimeLog.Compiled(logger, source.Manifest.Name, sources.Count, stopwatch.ElapsedMilliseconds);
+        try
+        {
+            Directory.CreateDirectory(_cacheDirectory);
+            var temporary = cached + "." + Environment.ProcessId + ".tmp";
+            await File.WriteAllBytesAsync(temporary, image, cancellationToken).ConfigureAwait(false);
+            File.Move(temporary, cached, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            RuntimeLog.CompileCacheUnwritable(logger, _cacheDirectory, ex.Message);
+        }
+
+        return image;
+    }
+
+    private static string AssemblyNameFor(string moduleName, string key) => $"Modulus.Module.{moduleName}.{key[..12]}";
+
+    private static Type FindModuleType(ModuleSource source, Assembly assembly)
+    {
+        Type[] types;
+        try
+        {
+            types = assembly.GetTypes();
+        }
+        catch (ReflectionTypeLoadException ex)
+        {
+            throw Fault(source, $"its assembly's types cannot be loaded: {ex.LoaderExceptions.FirstOrDefault()?.Message}");
+        }
+
+        var candidates = types.Where(t => t.IsPublic && !t.IsAbstract && typeof(Module).IsAssignableFrom(t)).ToList();
+        var wanted = source.Manifest.EntryClass;
+        if (wanted is not null)
+        {
+            return candidates.FirstOrDefault(t => t.Name == wanted || t.FullName == wanted)
+                ?? throw Fault(source, $"entry class \"{wanted}\" is not a public class deriving from Modulus.Sdk.Module (found: {Names(candidates)})");
+        }
+
+        return candidates.Count switch
+        {
+            1 => candidates[0],
+            0 => throw Fault(source, "no public class derives from Modulus.Sdk.Module; add one, e.g. `public sealed class MyModule : Module { public string Forward(string text) => text; }`"),
+            _ => throw Fault(source, $"several classes derive from Modulus.Sdk.Module ({Names(candidates)}); name one in \"entry\", e.g. \"{source.Manifest.EntryFile}:{candidates[0].Name}\""),
+        };
+    }
+
+    private static IReadOnlyList<CSharpEndpoint> Describe(ModuleSource source, Type moduleType)
+    {
+        try
+        {
+            var endpoints = CSharpEndpoint.Discover(moduleType);
+            return endpoints.Count > 0
+                ? endpoints
+                : throw Fault(source, $"{moduleType.Name} has no endpoints; add a public Forward method or mark methods with [Endpoint]");
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw Fault(source, ex.Message);
+        }
+    }
+
+    private static string Names(IEnumerable<Type> types) => string.Join(", ", types.Select(t => t.Name).DefaultIfEmpty("none"));
+
+    private static ModuleLoadException Fault(ModuleSource source, string reason) =>
+        new(new ModuleFault(Path.Combine(source.Directory, source.Manifest.EntryFile), reason));
+}
+
+/// <summary>A loaded C# module: one instance, its endpoints, and the context to unload.</summary>
+internal sealed class CSharpLoadedModule : LoadedModule
+{
+    private readonly Module _instance;
+    private readonly Dictionary<string, CSharpEndpoint> _endpoints;
+    private ModuleLoadContext? _context;
+
+    public CSharpLoadedModule(ModuleSource source, ModuleInfo info, Module instance, IReadOnlyList<CSharpEndpoint> endpoints, ModuleLoadContext context)
+        : base(source, info)
+    {
+        _instance = instance;
+        _endpoints = endpoints.ToDictionary(e => e.Schema.Name, StringComparer.Ordinal);
+        _context = context;
+    }
+
+    /// <summary>A weak handle on the load context, to observe that an unload really frees it.</summary>
+    internal WeakReference ContextReference => new(_context);
+
+    public override ValueTask<Value> InvokeAsync(EndpointSchema endpoint, Value?[] arguments, CallContext context) =>
+        _endpoints[endpoint.Name].InvokeAsync(_instance, arguments, context);
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _instance.DisposeAsync().ConfigureAwait(false);
+        _context?.Unload();
+        _context = null;
+    }
+}

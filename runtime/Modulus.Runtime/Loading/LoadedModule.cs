@@ -1,0 +1,48 @@
+using Modulus.Runtime.Tree;
+using Modulus.Sdk;
+
+namespace Modulus.Runtime.Loading;
+
+/// <summary>A module loaded by a loader, ready to be called.</summary>
+internal abstract class LoadedModule : IAsyncDisposable
+{
+    private readonly Dictionary<string, EndpointSchema> _endpoints;
+
+    protected LoadedModule(ModuleSource source, ModuleInfo info)
+    {
+        Source = source;
+        Info = info;
+        _endpoints = info.Endpoints.ToDictionary(e => e.Name, StringComparer.Ordinal);
+    }
+
+    public ModuleSource Source { get; }
+
+    public ModuleInfo Info { get; }
+
+    public bool TryGetEndpoint(string name, out EndpointSchema endpoint) => _endpoints.TryGetValue(name, out endpoint!);
+
+    /// <summary>
+    /// Calls an endpoint with arguments already bound to its parameters: one slot per parameter,
+    /// null where the caller gave nothing and the parameter's default applies.
+    /// </summary>
+    public abstract ValueTask<Value> InvokeAsync(EndpointSchema endpoint, Value?[] arguments, CallContext context);
+
+    public abstract ValueTask DisposeAsync();
+}
+
+/// <summary>Loads modules of one language.</summary>
+internal interface IModuleLoader
+{
+    /// <summary>The manifest language this loader serves (<c>csharp</c>, <c>python</c>).</summary>
+    string Language { get; }
+
+    /// <summary>Loads and initialises a module.</summary>
+    /// <exception cref="ModuleLoadException">The module cannot be loaded; the fault says where and why.</exception>
+    Task<LoadedModule> LoadAsync(ModuleSource source, CancellationToken cancellationToken);
+}
+
+/// <summary>A module could not be loaded; <see cref="Fault"/> names the file and the reason.</summary>
+internal sealed class ModuleLoadException(ModuleFault fault) : Exception(fault.ToString())
+{
+    public ModuleFault Fault { get; } = fault;
+}

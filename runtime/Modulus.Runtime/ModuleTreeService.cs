@@ -1,0 +1,95 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Modulus.Runtime;
+
+/// <summary>
+/// Loads the tree when the host starts (so the host answers only once its modules are in), then
+/// watches the folder and reloads what changed.
+/// </summary>
+internal sealed class ModuleTreeService(ModuleTree tree, IOptions<ModulusRuntimeOptions> options, ILogger<ModuleTreeService> logger) : BackgroundService
+{
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await tree.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.Watch)
+        {
+            return;
+        }
+
+        // One pending signal is enough: any number of file events coalesce into one rescan.
+        var changes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+        FileSystemWatcher watcher;
+        try
+        {
+            watcher = new FileSystemWatcher(tree.Root)
+            {
+                IncludeSubdirectories = true,
+                NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
+            };
+        }
+        catch (ArgumentException ex)
+        {
+            RuntimeLog.WatchFailed(logger, tree.Root, ex);
+            return;
+        }
+
+        using (watcher)
+        {
+            void Signal(object sender, FileSystemEventArgs e)
+            {
+                if (!IsNoise(e.FullPath))
+                {
+                    changes.Writer.TryWrite(true);
+                }
+            }
+
+            watcher.Changed += Signal;
+            watcher.Created += Signal;
+            watcher.Deleted += Signal;
+            watcher.Renamed += (s, e) => Signal(s, e);
+            watcher.Error += (_, e) => RuntimeLog.WatchFailed(logger, tree.Root, e.GetException());
+            watcher.EnableRaisingEvents = true;
+
+            try
+            {
+                while (await changes.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+                {
+                    // Wait until the tree has been quiet for a moment: an editor's save is several events.
+                    do
+                    {
+                        changes.Reader.TryRead(out _);
+                        await Task.Delay(options.Value.ReloadDebounce, stoppingToken).ConfigureAwait(false);
+                    }
+                    while (changes.Reader.TryPeek(out _));
+
+                    try
+                    {
+                        await tree.ReloadAsync(stoppingToken).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // The watcher is a boundary: a failed rescan is reported and the next change retried.
+                        RuntimeLog.ReloadFailed(logger, ex);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+            }
+        }
+    }
+
+    private static bool IsNoise(string path) =>
+        path.Contains("__pycache__", StringComparison.Ordinal)
+        || path.Contains($"{Path.DirectorySeparatorChar}.", StringComparison.Ordinal)
+        || path.EndsWith('~')
+        || path.EndsWith(".tmp", StringComparison.Ordinal);
+}

@@ -1,0 +1,39 @@
+namespace Modulus.Runtime;
+
+/// <summary>Settings of the module runtime (section <c>Modulus:Runtime</c>).</summary>
+public sealed class ModulusRuntimeOptions
+{
+    /// <summary>The root of the module tree to serve.</summary>
+    public string TreeRoot { get; set; } = "modules";
+
+    /// <summary>Where compiled C# modules are cached by content hash. Defaults to <c>$MODULUS_HOME/cache</c>.</summary>
+    public string? CacheDirectory { get; set; }
+
+    /// <summary>Whether to watch the tree and reload changed, added and removed modules.</summary>
+    public bool Watch { get; set; } = true;
+
+    /// <summary>How long the tree must be quiet after a change before it is rescanned.</summary>
+    public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The embedded Python interpreter.</summary>
+    public PythonOptions Python { get; set; } = new();
+}
+
+/// <summary>Settings of the embedded CPython (section <c>Modulus:Runtime:Python</c>).</summary>
+public sealed class PythonOptions
+{
+    /// <summary>
+    /// The path of libpython (e.g. <c>libpython3.11.so.1.0</c>). When unset, <c>MODULUS_PYTHON_LIBRARY</c>,
+    /// then <c>PYTHONNET_PYDLL</c>, then the library of <see cref="Executable"/> is used.
+    /// </summary>
+    public string? Library { get; set; }
+
+    /// <summary>
+    /// The interpreter whose library and packages to use. When unset, <c>MODULUS_PYTHON</c>, then
+    /// <c>/usr/bin/python3</c> (where Debian's python3-numpy lands), then <c>python3</c> on PATH.
+    /// </summary>
+    public string? Executable { get; set; }
+
+    /// <summary>The folder holding the <c>modulus</c> Python package; found next to the host when unset.</summary>
+    public string? SdkPath { get; set; }
+}

@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Python.Runtime;
+
+namespace Modulus.Runtime.Python;
+
+/// <summary>
+/// Owns the embedded CPython: finds its shared library, starts the engine once, and hands out the
+/// host-side helper module. The rest of the runtime touches pythonnet only through this service and
+/// only inside short <c>Py.GIL()</c> scopes.
+/// </summary>
+internal sealed class PythonInterpreter(IOptions<ModulusRuntimeOptions> options, ILogger<PythonInterpreter> logger)
+{
+    /// <summary>The interpreter used when no setting names one: Debian's, where its python3-* packages land.</summary>
+    private const string SystemInterpreter = "/usr/bin/python3";
+
+    /// <summary>Whether the engine could be started, and why not.</summary>
+    public string? StartError => Embedded.StartError;
+
+    /// <summary>The <c>modulus._host</c> module. Use it only while holding the GIL.</summary>
+    public PyObject Host => Embedded.Host ?? throw new InvalidOperationException("The Python engine is not started.");
+
+    /// <summary>Starts the engine if it is not running.</summary>
+    /// <exception cref="PythonUnavailableException">No usable libpython, or the engine failed to start.</exception>
+    public void EnsureStarted()
+    {
+        lock (Embedded.Gate)
+        {
+            if (Embedded.Host is not null)
+            {
+                return;
+            }
+
+            if (Embedded.StartError is not null)
+            {
+                throw new PythonUnavailableException(Embedded.StartError);
+            }
+
+            try
+            {
+                Start();
+            }
+            catch (Exception ex) when (ex is not PythonUnavailableException)
+            {
+                Embedded.StartError = $"the embedded Python failed to start: {ex.GetType().Name}: {ex.Message}";
+                throw new PythonUnavailableException(Embedded.StartError);
+            }
+            catch (PythonUnavailableException ex)
+            {
+                Embedded.StartError = ex.Message;
+                throw;
+            }
+        }
+    }
+
+    private void Start()
+    {
+        var settings = options.Value.Python;
+        var (library, searchPath) = Locate(settings);
+        var sdkPath = settings.SdkPath ?? Path.Combine(AppContext.BaseDirectory, "python");
+        if (!File.Exists(Path.Combine(sdkPath, "modulus", "__init__.py")))
+        {
+            throw new PythonUnavailableException($"the modulus Python package is not in {sdkPath}; set Modulus:Runtime:Python:SdkPath to the folder holding modulus/");
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        global::Python.Runtime.Runtime.PythonDLL = library;
+        PythonEngine.Initialize();
+        using (Py.GIL())
+        {
+            using var sys = Py.Import("sys");
+            using var path = sys.GetAttr("path");
+            // The probed interpreter's own path makes its packages (Debian's dist-packages) importable
+            // even where the embedded interpreter would compute another prefix.
+            foreach (var entry in searchPath)
+            {
+                using var item = new PyString(entry);
+                using var present = path.InvokeMethod("__contains__", item);
+                if (!present.IsTrue())
+                {
+                    path.InvokeMethod("append", item).Dispose();
+                }
+            }
+
+            using var sdk = new PyString(sdkPath);
+            using var first = new PyInt(0);
+            path.InvokeMethod("insert", first, sdk).Dispose();
+            Embedded.Host = Py.Import("modulus._host");
+            using var version = sys.GetAttr("version");
+            RuntimeLog.PythonStarted(logger, library, version.ToString()!.Split(' ')[0], stopwatch.ElapsedMilliseconds);
+        }
+
+        // The thread that initialised the engine holds the GIL until it is released here;
+        // from now on every use takes it with Py.GIL() and gives it back at once.
+        PythonEngine.BeginAllowThreads();
+    }
+
+    private static (string Library, IReadOnlyList<string> SearchPath) Locate(PythonOptions settings)
+    {
+        var explicitLibrary = settings.Library
+            ?? NonEmpty(Environment.GetEnvironmentVariable("MODULUS_PYTHON_LIBRARY"))
+            ?? NonEmpty(Environment.GetEnvironmentVariable("PYTHONNET_PYDLL"));
+        var executable = settings.Executable
+            ?? NonEmpty(Environment.GetEnvironmentVariable("MODULUS_PYTHON"))
+            ?? (File.Exists(SystemInterpreter) ? SystemInterpreter : "python3");
+
+        var probe = Probe(executable);
+        var library = explicitLibrary ?? probe?.Library;
+        if (library is null)
+        {
+            throw new PythonUnavailableException(
+                $"no Python interpreter found at {executable}; install Debian's python3 (apt-get install python3) or set MODULUS_PYTHON_LIBRARY to libpython3.X.so");
+        }
+
+        if (!File.Exists(library))
+        {
+            throw new PythonUnavailableException(
+                $"libpython \"{library}\" does not exist; install the shared library (apt-get install libpython3-dev) or set MODULUS_PYTHON_LIBRARY to the right file");
+        }
+
+        return (library, probe?.SearchPath ?? []);
+    }
+
+    private static (string? Library, IReadOnlyList<string> SearchPath)? Probe(string executable)
+    {
+        const string Script = "import json, os, sys, sysconfig; v = sysconfig.get_config_var; "
+            + "print(json.dumps({'lib': os.path.join(v('LIBDIR') or '', v('INSTSONAME') or v('LDLIBRARY') or ''), 'path': [p for p in sys.path if p]}))";
+        try
+        {
+            using var process = Process.Start(new ProcessStartInfo(executable, ["-c", Script])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            });
+            if (process is null)
+            {
+                return null;
+            }
+
+            var output = process.StandardOutput.ReadToEnd();
+            process.WaitForExit(10_000);
+            if (process.ExitCode != 0)
+            {
+                return null;
+            }
+
+            using var document = JsonDocument.Parse(output);
+            var lib = document.RootElement.GetProperty("lib").GetString();
+            var path = document.RootElement.GetProperty("path").EnumerateArray().Select(e => e.GetString()!).ToArray();
+            return (lib, path);
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or JsonException or InvalidOperationException or KeyNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    /// <summary>
+    /// CPython can be initialised once per process, so its state is process-wide by nature;
+    /// it lives here, reachable only through <see cref="PythonInterpreter"/>.
+    /// </summary>
+    private static class Embedded
+    {
+        public static readonly Lock Gate = new();
+
+        public static PyObject? Host { get; set; }
+
+        public static string? StartError { get; set; }
+    }
+}
+
+/// <summary>The embedded Python cannot be used; the message says why and what to set.</summary>
+internal sealed class PythonUnavailableException(string message) : Exception(message);

@@ -1,0 +1,168 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Modulus.Runtime.Loading;
+using Modulus.Runtime.Tree;
+using Modulus.Sdk;
+using Python.Runtime;
+using TypeSpec = Modulus.Sdk.TypeSpec;
+
+namespace Modulus.Runtime.Python;
+
+/// <summary>
+/// Loads Python modules into the embedded interpreter: each module folder is imported as a package
+/// of its own (a fresh one per load, so a reload runs the new code), and its class instantiated.
+/// </summary>
+internal sealed class PythonModuleLoader(PythonInterpreter interpreter, ILogger<PythonModuleLoader> logger) : IModuleLoader
+{
+    private long _generation;
+
+    public string Language => "python";
+
+    public Task<LoadedModule> LoadAsync(ModuleSource source, CancellationToken cancellationToken)
+    {
+        var entryPath = Path.Combine(source.Directory, source.Manifest.EntryFile);
+        try
+        {
+            interpreter.EnsureStarted();
+        }
+        catch (PythonUnavailableException ex)
+        {
+            throw new ModuleLoadException(new ModuleFault(entryPath, ex.Message));
+        }
+
+        var manifest = source.Manifest;
+        var files = ModuleFiles.Enumerate(source.Directory);
+        var contentHash = ModuleFiles.ContentHash(source.Directory, files);
+        var package = $"{manifest.Name}_{Interlocked.Increment(ref _generation)}";
+
+        // Importing runs module code; keep it off the caller's thread like any other long call.
+        return Task.Run<LoadedModule>(() =>
+        {
+            using (Py.GIL())
+            {
+                PyObject instance;
+                string schemaJson;
+                try
+                {
+                    using var result = interpreter.Host.InvokeMethod(
+                        "load",
+                        new PyString(package),
+                        new PyString(source.Directory),
+                        new PyString(manifest.EntryFile),
+                        manifest.EntryClass is null ? PyObject.None : new PyString(manifest.EntryClass),
+                        new PyString(manifest.Name),
+                        new PyString(manifest.Version));
+                    instance = result[0];
+                    using var schemaObject = result[1];
+                    schemaJson = schemaObject.As<string>();
+                }
+                catch (PythonException ex)
+                {
+                    throw new ModuleLoadException(new ModuleFault(entryPath, PythonErrors.Describe(ex, "import failed")));
+                }
+
+                var endpoints = ParseSchema(schemaJson);
+                var info = new ModuleInfo(manifest.Name, manifest.Version, Language, manifest.Description, manifest.Tags, endpoints.Select(e => e.Schema).ToArray(), contentHash);
+                RuntimeLog.PythonModuleImported(logger, manifest.Name, package);
+                return new PythonLoadedModule(source, info, interpreter, instance, package, endpoints.ToDictionary(e => e.Schema.Name, e => e.Method));
+            }
+        }, cancellationToken);
+    }
+
+    private static List<(EndpointSchema Schema, string Method)> ParseSchema(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var endpoints = new List<(EndpointSchema, string)>();
+        foreach (var e in document.RootElement.EnumerateArray())
+        {
+            var parameters = e.GetProperty("parameters").EnumerateArray().Select(p => new ParameterSchema(
+                p.GetProperty("name").GetString()!,
+                TypeSpec.Parse(p.GetProperty("type").GetString()),
+                p.GetProperty("required").GetBoolean(),
+                p.GetProperty("default").ValueKind == JsonValueKind.String ? p.GetProperty("default").GetString() : null)).ToArray();
+            var description = e.GetProperty("description").GetString();
+            endpoints.Add((
+                new EndpointSchema(e.GetProperty("name").GetString()!, parameters, TypeSpec.Parse(e.GetProperty("returns").GetString()), string.IsNullOrEmpty(description) ? null : description),
+                e.GetProperty("method").GetString()!));
+        }
+
+        return endpoints;
+    }
+}
+
+/// <summary>A loaded Python module: its instance in the embedded interpreter and its endpoint methods.</summary>
+internal sealed class PythonLoadedModule(
+    ModuleSource source,
+    ModuleInfo info,
+    PythonInterpreter interpreter,
+    PyObject instance,
+    string package,
+    IReadOnlyDictionary<string, string> methods) : LoadedModule(source, info)
+{
+    public override ValueTask<Value> InvokeAsync(EndpointSchema endpoint, Value?[] arguments, CallContext context)
+    {
+        var methodName = methods[endpoint.Name];
+        using (Py.GIL())
+        {
+            // A call past its deadline is interrupted inside Python (KeyboardInterrupt in its thread).
+            var threadId = PythonEngine.GetPythonThreadID();
+            var registration = context.CancellationToken.CanBeCanceled
+                ? context.CancellationToken.Register(static state => PythonEngine.Interrupt((ulong)state!), threadId)
+                : default;
+            try
+            {
+                using var kwargs = new PyDict();
+                for (var i = 0; i < arguments.Length; i++)
+                {
+                    if (arguments[i] is { } argument)
+                    {
+                        using var value = PythonValueConverter.ToPython(argument, interpreter.Host);
+                        kwargs[endpoint.Parameters[i].Name] = value;
+                    }
+                }
+
+                using var method = instance.GetAttr(methodName);
+                using var result = method.Invoke(Array.Empty<PyObject>(), kwargs);
+                return ValueTask.FromResult(PythonValueConverter.FromPython(result, interpreter.Host));
+            }
+            catch (PythonException ex)
+            {
+                if (context.CancellationToken.IsCancellationRequested && PythonErrors.IsKeyboardInterrupt(ex))
+                {
+                    throw new OperationCanceledException(context.CancellationToken);
+                }
+
+                throw PythonErrors.ToModulusException(ex, $"{Info.Name}/{endpoint.Name}");
+            }
+            finally
+            {
+                registration.Dispose();
+                if (context.CancellationToken.IsCancellationRequested)
+                {
+                    PythonErrors.DiscardPendingInterrupt();
+                }
+            }
+        }
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        using (Py.GIL())
+        {
+            try
+            {
+                interpreter.Host.InvokeMethod("unload", new PyString(package), instance).Dispose();
+            }
+            catch (PythonException)
+            {
+                // teardown failed; the module is gone either way.
+            }
+            finally
+            {
+                instance.Dispose();
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}

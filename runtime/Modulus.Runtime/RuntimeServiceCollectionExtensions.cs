@@ -1,0 +1,35 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Modulus.Runtime.CSharp;
+using Modulus.Runtime.Loading;
+using Modulus.Runtime.Python;
+
+namespace Modulus.Runtime;
+
+/// <summary>Registers the module runtime with a service collection.</summary>
+public static class RuntimeServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the module tree, the C# and Python loaders and invocation; the tree is loaded when the
+    /// host starts and watched while it runs.
+    /// </summary>
+    public static IServiceCollection AddModulusRuntime(this IServiceCollection services, Action<ModulusRuntimeOptions>? configure = null)
+    {
+        var options = services.AddOptions<ModulusRuntimeOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.TryAddSingleton<CSharpCompiler>();
+        services.TryAddSingleton<PythonInterpreter>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IModuleLoader, CSharpModuleLoader>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IModuleLoader, PythonModuleLoader>());
+        services.TryAddSingleton<ModuleTree>();
+        services.TryAddSingleton<IModuleCatalog>(sp => sp.GetRequiredService<ModuleTree>());
+        services.TryAddSingleton<IModuleInvoker>(sp => sp.GetRequiredService<ModuleTree>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ModuleTreeService>());
+        return services;
+    }
+}

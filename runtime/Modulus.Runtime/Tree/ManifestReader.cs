@@ -1,0 +1,164 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Modulus.Runtime.Tree;
+
+/// <summary>Reads and validates <c>module.json</c> files.</summary>
+internal static partial class ManifestReader
+{
+    public const string FileName = "module.json";
+
+    public static readonly IReadOnlySet<string> Languages = new HashSet<string>(StringComparer.Ordinal) { "csharp", "python" };
+
+    /// <summary>Reads the manifest in <paramref name="directory"/>; <paramref name="defaultName"/> is the name its path gives.</summary>
+    public static ModuleManifest Read(string directory, string defaultName)
+    {
+        var path = Path.Combine(directory, FileName);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException ex)
+        {
+            throw new ManifestException($"not valid JSON: {ex.Message}");
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new ManifestException("must be a JSON object like {\"version\": \"1.0.0\", \"language\": \"python\", \"entry\": \"module.py\"}");
+            }
+
+            var name = OptionalString(root, "name") ?? defaultName;
+            if (!NamePattern().IsMatch(name))
+            {
+                throw new ManifestException($"name \"{name}\" is not a dotted module name (letters, digits, '_' and '-' in parts separated by '.', e.g. \"text.tokenize\")");
+            }
+
+            var version = OptionalString(root, "version") ?? throw new ManifestException("\"version\" is missing; add a semver version such as \"0.1.0\"");
+            if (!SemverPattern().IsMatch(version))
+            {
+                throw new ManifestException($"version \"{version}\" is not semver (MAJOR.MINOR.PATCH, e.g. \"1.0.0\")");
+            }
+
+            var language = OptionalString(root, "language") ?? throw new ManifestException("\"language\" is missing; use \"csharp\" or \"python\"");
+            if (!Languages.Contains(language))
+            {
+                throw new ManifestException($"language \"{language}\" is not supported; use \"csharp\" or \"python\"");
+            }
+
+            var entry = OptionalString(root, "entry") ?? throw new ManifestException(
+                $"\"entry\" is missing; name the file that holds the module class, e.g. \"{(language == "python" ? "module.py" : "Module.cs")}\"");
+            var (entryFile, entryClass) = SplitEntry(entry);
+            var entryPath = Path.GetFullPath(Path.Combine(directory, entryFile));
+            if (!entryPath.StartsWith(Path.GetFullPath(directory), StringComparison.Ordinal))
+            {
+                throw new ManifestException($"entry \"{entry}\" points outside the module folder");
+            }
+
+            if (!File.Exists(entryPath))
+            {
+                throw new ManifestException($"entry file \"{entryFile}\" does not exist in {directory}");
+            }
+
+            var expected = language == "python" ? new[] { ".py" } : [".cs", ".dll"];
+            if (!expected.Contains(Path.GetExtension(entryFile), StringComparer.OrdinalIgnoreCase))
+            {
+                throw new ManifestException($"entry \"{entryFile}\" is not a {string.Join(" or ", expected)} file, as a {language} module needs");
+            }
+
+            return new ModuleManifest
+            {
+                Name = name,
+                Version = version,
+                Language = language,
+                EntryFile = entryFile,
+                EntryClass = entryClass,
+                Description = OptionalString(root, "description") ?? string.Empty,
+                Tags = StringList(root, "tags"),
+                References = StringList(root, "references"),
+                Limits = ReadLimits(root),
+            };
+        }
+    }
+
+    private static (string File, string? Class) SplitEntry(string entry)
+    {
+        var colon = entry.LastIndexOf(':');
+        return colon > 0 ? (entry[..colon], entry[(colon + 1)..]) : (entry, null);
+    }
+
+    private static ModuleLimits ReadLimits(JsonElement root)
+    {
+        if (!root.TryGetProperty("limits", out var limits))
+        {
+            return ModuleLimits.Default;
+        }
+
+        if (limits.ValueKind != JsonValueKind.Object)
+        {
+            throw new ManifestException("\"limits\" must be an object such as {\"timeout_ms\": 30000, \"max_concurrency\": 4}");
+        }
+
+        var d = ModuleLimits.Default;
+        return new ModuleLimits(
+            TimeSpan.FromMilliseconds(PositiveInt(limits, "timeout_ms", (int)d.Timeout.TotalMilliseconds, allowZero: false)),
+            PositiveInt(limits, "max_concurrency", d.MaxConcurrency, allowZero: true),
+            PositiveInt(limits, "max_queue", d.MaxQueue, allowZero: true),
+            PositiveInt(limits, "max_request_bytes", d.MaxRequestBytes, allowZero: false));
+    }
+
+    private static int PositiveInt(JsonElement parent, string property, int fallback, bool allowZero)
+    {
+        if (!parent.TryGetProperty(property, out var element))
+        {
+            return fallback;
+        }
+
+        if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt32(out var value) || value < 0 || (!allowZero && value == 0))
+        {
+            throw new ManifestException($"limits.{property} must be a {(allowZero ? "non-negative" : "positive")} integer, not {element.GetRawText()}");
+        }
+
+        return value;
+    }
+
+    private static string? OptionalString(JsonElement root, string property)
+    {
+        if (!root.TryGetProperty(property, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        return element.ValueKind == JsonValueKind.String
+            ? element.GetString()
+            : throw new ManifestException($"\"{property}\" must be a string, not {element.GetRawText()}");
+    }
+
+    private static IReadOnlyList<string> StringList(JsonElement root, string property)
+    {
+        if (!root.TryGetProperty(property, out var element))
+        {
+            return [];
+        }
+
+        if (element.ValueKind != JsonValueKind.Array || element.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
+        {
+            throw new ManifestException($"\"{property}\" must be an array of strings");
+        }
+
+        return element.EnumerateArray().Select(e => e.GetString()!).ToArray();
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$")]
+    private static partial Regex NamePattern();
+
+    [GeneratedRegex(@"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z\-.]+)?(\+[0-9A-Za-z\-.]+)?$")]
+    private static partial Regex SemverPattern();
+}
+
+/// <summary>A manifest is wrong; the message says how.</summary>
+internal sealed class ManifestException(string message) : Exception(message);
