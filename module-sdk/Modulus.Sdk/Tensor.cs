@@ -50,8 +50,7 @@ public sealed class Tensor : IEquatable<Tensor>
         if (CountElements(dims) != elements.LongLength)
         {
             throw new ArgumentException(
-                $"A shape of [{string.Join(", ", dims)}] holds {CountElements(dims)} elements, but {elements.Length} were given.",
-                nameof(shape));
+                $"A shape of [{string.Join(", ", dims)}] holds {CountElements(dims)} elements, but {elements.Length} were given.");
         }
 
         EnsureLittleEndian();
@@ -142,14 +141,14 @@ public sealed class Tensor : IEquatable<Tensor>
     {
         if (!Enum.IsDefined(dtype))
         {
-            throw new ArgumentException($"Unknown tensor dtype {(int)dtype}.", nameof(dtype));
+            throw new ArgumentException($"Unknown tensor dtype {(int)dtype}.");
         }
 
         foreach (var dim in shape)
         {
             if (dim < 0)
             {
-                throw new ArgumentException($"Tensor shape [{string.Join(", ", shape)}] has a negative dimension.", nameof(shape));
+                throw new ArgumentException($"Tensor shape [{string.Join(", ", shape)}] has a negative dimension.");
             }
         }
 
@@ -160,7 +159,7 @@ public sealed class Tensor : IEquatable<Tensor>
         }
         catch (OverflowException)
         {
-            throw new ArgumentException($"Tensor shape [{string.Join(", ", shape)}] is too large.", nameof(shape));
+            throw new ArgumentException($"Tensor shape [{string.Join(", ", shape)}] is too large.");
         }
 
         if (dtype == DType.BYTES)
@@ -171,13 +170,13 @@ public sealed class Tensor : IEquatable<Tensor>
             {
                 if (rest.Length < 4)
                 {
-                    throw new ArgumentException("BYTES tensor data ends inside an element's length prefix.", nameof(data));
+                    throw new ArgumentException("BYTES tensor data ends inside an element's length prefix.");
                 }
 
                 var length = BinaryPrimitives.ReadInt32LittleEndian(rest);
                 if (length < 0 || length > rest.Length - 4)
                 {
-                    throw new ArgumentException($"BYTES tensor element {seen} claims {length} bytes, but only {rest.Length - 4} remain.", nameof(data));
+                    throw new ArgumentException($"BYTES tensor element {seen} claims {length} bytes, but only {rest.Length - 4} remain.");
                 }
 
                 rest = rest[(4 + length)..];
@@ -186,7 +185,7 @@ public sealed class Tensor : IEquatable<Tensor>
 
             if (seen != count)
             {
-                throw new ArgumentException($"BYTES tensor of shape [{string.Join(", ", shape)}] needs {count} elements, but its data holds {seen}.", nameof(data));
+                throw new ArgumentException($"BYTES tensor of shape [{string.Join(", ", shape)}] needs {count} elements, but its data holds {seen}.");
             }
 
             return;
@@ -196,8 +195,7 @@ public sealed class Tensor : IEquatable<Tensor>
         if (expected != data.Length)
         {
             throw new ArgumentException(
-                $"A {dtype} tensor of shape [{string.Join(", ", shape)}] needs {expected} bytes of data, but {data.Length} were given.",
-                nameof(data));
+                $"A {dtype} tensor of shape [{string.Join(", ", shape)}] needs {expected} bytes of data, but {data.Length} were given.");
         }
     }
 

@@ -93,18 +93,28 @@ public static class ValueJson
         }
     }
 
-    /// <summary>Tries to parse JSON text; false when the text is not JSON.</summary>
+    /// <summary>
+    /// Parses text that may be JSON: false when it is not JSON at all. JSON whose tagged objects are
+    /// malformed (a <c>$tensor</c> whose data does not fit its shape, say) still throws.
+    /// </summary>
+    /// <exception cref="FormatException">The text is JSON, but a tagged object in it is malformed.</exception>
     public static bool TryParse(string text, out Value value)
     {
+        JsonDocument document;
         try
         {
-            value = Parse(text);
-            return true;
+            document = JsonDocument.Parse(text);
         }
-        catch (FormatException)
+        catch (JsonException)
         {
             value = Value.Null;
             return false;
+        }
+
+        using (document)
+        {
+            value = FromElement(document.RootElement, "$");
+            return true;
         }
     }
 
@@ -197,6 +207,18 @@ public static class ValueJson
         writer.WriteEndObject();
     }
 
+    private static void WriteSingle(Utf8JsonWriter writer, float value)
+    {
+        // The shortest text that reads back as the same float, not the digits of its widened double.
+        if (float.IsFinite(value))
+        {
+            writer.WriteRawValue(value.ToString("R", CultureInfo.InvariantCulture), skipInputValidation: true);
+            return;
+        }
+
+        WriteFloat(writer, value);
+    }
+
     private static void WriteTensor(Utf8JsonWriter writer, Tensor tensor)
     {
         writer.WriteStartObject();
@@ -224,7 +246,7 @@ public static class ValueJson
             case DType.UINT64: foreach (var x in tensor.AsSpan<ulong>()) { writer.WriteNumberValue(x); } break;
             case DType.FP16: foreach (var x in tensor.AsSpan<Half>()) { WriteFloat(writer, (double)x); } break;
             case DType.BF16: foreach (var x in tensor.AsSpan<ushort>()) { WriteFloat(writer, BitConverter.Int32BitsToSingle(x << 16)); } break;
-            case DType.FP32: foreach (var x in tensor.AsSpan<float>()) { WriteFloat(writer, x); } break;
+            case DType.FP32: foreach (var x in tensor.AsSpan<float>()) { WriteSingle(writer, x); } break;
             case DType.FP64: foreach (var x in tensor.AsSpan<double>()) { WriteFloat(writer, x); } break;
             case DType.BYTES: foreach (var x in tensor.ToByteStrings()) { writer.WriteBase64StringValue(x); } break;
         }

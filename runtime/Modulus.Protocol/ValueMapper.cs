@@ -63,7 +63,7 @@ public static class ValueMapper
         }
         catch (ArgumentException ex)
         {
-            throw new ModulusException(StatusCode.InvalidArgument, ex.Message.Split(" (Parameter", 2)[0]);
+            throw new ModulusException(StatusCode.InvalidArgument, ex.Message);
         }
     }
 

@@ -1,0 +1,42 @@
+# Modulus: `make run` serves modules/, `make test` builds and runs every test.
+DOTNET ?= dotnet
+CONFIG ?= Release
+CLI := artifacts/cli/modulus
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
+
+.PHONY: all deps build cli test run install rtt clean
+
+all: build
+
+deps:
+	@scripts/ensure-deps.sh
+
+build: deps
+	$(DOTNET) build Modulus.sln -c $(CONFIG) -nologo -clp:ErrorsOnly
+	$(MAKE) --no-print-directory cli
+
+# The CLI as a ready-to-run folder: artifacts/cli/modulus.
+cli:
+	$(DOTNET) publish runtime/Modulus.Cli/Modulus.Cli.csproj -c $(CONFIG) -o artifacts/cli -nologo -clp:ErrorsOnly
+
+test: build
+	$(DOTNET) test Modulus.sln -c $(CONFIG) --no-build -nologo
+
+run: build
+	$(CLI) serve modules
+
+# Installs `modulus` as a global .NET tool from a locally packed package.
+install: deps
+	$(DOTNET) pack runtime/Modulus.Cli/Modulus.Cli.csproj -c $(CONFIG) -o artifacts/packages -nologo
+	$(DOTNET) tool update --global Modulus.Cli --add-source artifacts/packages --prerelease \
+	  || $(DOTNET) tool install --global Modulus.Cli --add-source artifacts/packages --prerelease
+
+# Round-trip time of a trivial call (C# and Python module) over gRPC, and serve start-up time.
+rtt: build
+	$(DOTNET) run --project tests/benchmarks/Modulus.Benchmarks.RoundTrip -c $(CONFIG) -- --tree modules
+
+clean:
+	rm -rf artifacts
+	find . -name bin -o -name obj -type d | xargs rm -rf

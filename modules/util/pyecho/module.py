@@ -1,0 +1,8 @@
+import modulus
+
+
+class PyEcho(modulus.Module):
+    """Returns what it is given, through the host's embedded Python."""
+
+    def forward(self, value):
+        return value

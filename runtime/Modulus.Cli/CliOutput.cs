@@ -1,0 +1,28 @@
+using Modulus.Sdk;
+
+namespace Modulus.Cli;
+
+/// <summary>Where a command writes: results to <see cref="Out"/>, failures and progress to <see cref="Error"/>.</summary>
+internal sealed class CliOutput(TextWriter stdout, TextWriter stderr)
+{
+    public const int ExitFailure = 1;
+    public const int ExitUsage = 2;
+
+    public TextWriter Out { get; } = stdout;
+
+    public TextWriter Error { get; } = stderr;
+
+    /// <summary>Prints a failure in one line (<c>NOT_FOUND: ...</c>) and returns the exit code.</summary>
+    public int Fail(ModulusException ex)
+    {
+        Error.WriteLine($"{ex.Code.ToWireName()}: {ex.Message}");
+        return ExitFailure;
+    }
+
+    /// <summary>Prints a usage problem in one line and returns the exit code.</summary>
+    public int Usage(string message)
+    {
+        Error.WriteLine($"error: {message}");
+        return ExitUsage;
+    }
+}

@@ -1,0 +1,86 @@
+using System.CommandLine;
+using Modulus.Client;
+using Modulus.Sdk;
+
+namespace Modulus.Cli.Commands;
+
+/// <summary><c>modulus call MODULE[/ENDPOINT] [ARGS...]</c>: calls a module and prints its result as JSON.</summary>
+internal static class CallCommand
+{
+    public static Command Create(CliOutput output)
+    {
+        var target = new Argument<string>("target") { Description = "MODULE or MODULE/ENDPOINT (the endpoint defaults to forward)." };
+        var args = new Argument<string[]>("args") { Description = "Positional arguments: JSON where they parse as JSON, else strings.", Arity = ArgumentArity.ZeroOrMore };
+        var kw = new Option<string[]>("--kw") { Description = "A keyword argument NAME=VALUE (VALUE as for ARGS); repeat for more.", AllowMultipleArgumentsPerToken = false };
+        var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for the result.", DefaultValueFactory = _ => 60 };
+        var url = CommonOptions.Url();
+
+        var command = new Command("call", "Call a module's endpoint and print the result as JSON.") { target, args, kw, timeout, url };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var kwargs = new Dictionary<string, Value>(StringComparer.Ordinal);
+            foreach (var pair in parse.GetValue(kw) ?? [])
+            {
+                var equals = pair.IndexOf('=');
+                if (equals <= 0)
+                {
+                    return output.Usage($"--kw \"{pair}\" is not NAME=VALUE, e.g. --kw limit=10");
+                }
+
+                try
+                {
+                    kwargs[pair[..equals]] = ParseArgument(pair[(equals + 1)..]);
+                }
+                catch (FormatException ex)
+                {
+                    return output.Usage($"--kw {pair[..equals]} is malformed: {ex.Message}");
+                }
+            }
+
+            Value[] positional;
+            try
+            {
+                positional = (parse.GetValue(args) ?? []).Select(ParseArgument).ToArray();
+            }
+            catch (FormatException ex)
+            {
+                return output.Usage($"an argument is malformed: {ex.Message}");
+            }
+
+            var seconds = parse.GetValue(timeout);
+            if (seconds <= 0 || double.IsNaN(seconds))
+            {
+                return output.Usage($"--timeout {seconds} must be a positive number of seconds");
+            }
+
+            ModulusClient client;
+            try
+            {
+                client = ModulusClient.Connect(parse.GetValue(url)!);
+            }
+            catch (FormatException ex)
+            {
+                return output.Usage(ex.Message);
+            }
+
+            await using (client.ConfigureAwait(false))
+            {
+                try
+                {
+                    var result = await client.CallAsync(parse.GetValue(target)!, positional, kwargs, new ModulusCallOptions(TimeSpan.FromSeconds(seconds)), cancellationToken).ConfigureAwait(false);
+                    output.Out.WriteLine(ValueJson.Serialize(result));
+                    return 0;
+                }
+                catch (ModulusException ex)
+                {
+                    return output.Fail(ex);
+                }
+            }
+        });
+        return command;
+    }
+
+    /// <summary>An argument that parses as JSON is JSON; anything else is a string.</summary>
+    /// <exception cref="FormatException">JSON with a malformed <c>$tensor</c>, <c>$bytes</c> or <c>$float</c> object.</exception>
+    internal static Value ParseArgument(string text) => ValueJson.TryParse(text, out var value) ? value : Value.From(text);
+}

@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Text.Json;
+using Modulus.Client;
+using Modulus.Sdk;
+
+namespace Modulus.Cli.Commands;
+
+/// <summary><c>modulus info MODULE</c>: a module's version, language and endpoint signatures.</summary>
+internal static class InfoCommand
+{
+    public static Command Create(CliOutput output)
+    {
+        var module = new Argument<string>("module") { Description = "The module's dotted name, e.g. text.tokenize." };
+        var url = CommonOptions.Url();
+        var json = CommonOptions.Json();
+        var command = new Command("info", "Show a module's endpoints and their signatures.") { module, url, json };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            ModulusClient client;
+            try
+            {
+                client = ModulusClient.Connect(parse.GetValue(url)!);
+            }
+            catch (FormatException ex)
+            {
+                return output.Usage(ex.Message);
+            }
+
+            await using (client.ConfigureAwait(false))
+            {
+                ModuleInfo info;
+                try
+                {
+                    info = await client.InfoAsync(parse.GetValue(module)!, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ModulusException ex)
+                {
+                    return output.Fail(ex);
+                }
+
+                if (parse.GetValue(json))
+                {
+                    output.Out.WriteLine(JsonSerializer.Serialize(
+                        new
+                        {
+                            name = info.Name,
+                            version = info.Version,
+                            language = info.Language,
+                            description = info.Description,
+                            tags = info.Tags,
+                            content_hash = info.ContentHash,
+                            endpoints = info.Endpoints.Select(e => new
+                            {
+                                name = e.Name,
+                                description = e.Description,
+                                returns = e.Returns.ToString(),
+                                parameters = e.Parameters.Select(p => new { name = p.Name, type = p.Type.ToString(), required = p.Required, @default = p.Default }),
+                            }),
+                        },
+                        CliJson.Options));
+                    return 0;
+                }
+
+                output.Out.WriteLine($"{info.Name} {info.Version} ({info.Language})");
+                if (info.Description.Length > 0)
+                {
+                    output.Out.WriteLine(info.Description);
+                }
+
+                if (info.Tags.Count > 0)
+                {
+                    output.Out.WriteLine($"tags: {string.Join(", ", info.Tags)}");
+                }
+
+                output.Out.WriteLine($"content: sha256:{info.ContentHash}");
+                output.Out.WriteLine();
+                var table = new TableWriter("ENDPOINT", "SIGNATURE", "DESCRIPTION");
+                foreach (var endpoint in info.Endpoints)
+                {
+                    table.Add(endpoint.Name, endpoint.Signature, endpoint.Description ?? string.Empty);
+                }
+
+                table.Write(output.Out);
+                return 0;
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,3 @@
+using Modulus.Cli;
+
+return await ModulusCli.RunAsync(args, Console.Out, Console.Error).ConfigureAwait(false);

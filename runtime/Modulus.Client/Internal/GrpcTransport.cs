@@ -1,0 +1,88 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using Modulus.Protocol.V1;
+using Modulus.Sdk;
+using StatusCode = Modulus.Sdk.StatusCode;
+
+namespace Modulus.Client.Internal;
+
+/// <summary>The gRPC transport: unary calls on one HTTP/2 channel.</summary>
+internal sealed class GrpcTransport : IModulusTransport
+{
+    private readonly GrpcChannel _channel;
+    private readonly ModuleService.ModuleServiceClient _client;
+    private readonly ModulusAddress _address;
+
+    public GrpcTransport(ModulusAddress address)
+    {
+        _address = address;
+        _channel = GrpcChannel.ForAddress($"http://{(address.Host.Contains(':') ? $"[{address.Host}]" : address.Host)}:{address.Port}", new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = null,
+            MaxSendMessageSize = null,
+            HttpHandler = new SocketsHttpHandler
+            {
+                EnableMultipleHttp2Connections = true,
+                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+            },
+        });
+        _client = new ModuleService.ModuleServiceClient(_channel);
+    }
+
+    public async Task<CallResponse> CallAsync(CallRequest request, DateTime deadlineUtc, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _client.CallAsync(request, deadline: deadlineUtc, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex)
+        {
+            throw Translate(ex);
+        }
+    }
+
+    public async Task<ListModulesResponse> ListAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _client.ListModulesAsync(new ListModulesRequest(), deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex)
+        {
+            throw Translate(ex);
+        }
+    }
+
+    public async Task<Protocol.V1.ModuleInfo> InfoAsync(string module, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _client.GetModuleInfoAsync(new GetModuleInfoRequest { Module = module }, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex)
+        {
+            throw Translate(ex);
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _channel.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private ModulusException Translate(RpcException ex)
+    {
+        var code = (StatusCode)(int)ex.StatusCode;
+        if (code == StatusCode.Unavailable && ex.Status.DebugException is { } inner)
+        {
+            return new ModulusException(code, $"cannot reach {_address}: {Innermost(inner).Message}; is `modulus serve` running there?", ex);
+        }
+
+        var message = string.IsNullOrEmpty(ex.Status.Detail) ? ex.StatusCode.ToString() : ex.Status.Detail;
+        return new ModulusException(code, message, ex);
+    }
+
+    private static Exception Innermost(Exception ex) => ex.InnerException is null ? ex : Innermost(ex.InnerException);
+}

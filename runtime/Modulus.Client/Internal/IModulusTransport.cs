@@ -1,0 +1,14 @@
+using Modulus.Protocol.V1;
+
+namespace Modulus.Client.Internal;
+
+/// <summary>One way of carrying <c>modulus.v1</c> messages to a host.</summary>
+internal interface IModulusTransport : IAsyncDisposable
+{
+    /// <summary>Sends a request and returns its response; failures are <see cref="Modulus.Sdk.ModulusException"/>.</summary>
+    Task<CallResponse> CallAsync(CallRequest request, DateTime deadlineUtc, CancellationToken cancellationToken);
+
+    Task<ListModulesResponse> ListAsync(CancellationToken cancellationToken);
+
+    Task<ModuleInfo> InfoAsync(string module, CancellationToken cancellationToken);
+}

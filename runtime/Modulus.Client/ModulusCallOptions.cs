@@ -1,0 +1,18 @@
+namespace Modulus.Client;
+
+/// <summary>Options of one call.</summary>
+/// <param name="Timeout">How long the caller waits; the host stops the call at the same deadline. Null uses the client's default.</param>
+public sealed record ModulusCallOptions(TimeSpan? Timeout = null);
+
+/// <summary>Options of a client.</summary>
+public sealed record ModulusClientOptions
+{
+    /// <summary>The timeout of a call that sets none.</summary>
+    public TimeSpan DefaultTimeout { get; init; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>What a host serves: its modules, and the module folders that failed to load.</summary>
+public sealed record ModuleListing(IReadOnlyList<Modulus.Sdk.ModuleInfo> Modules, IReadOnlyList<ModuleLoadFault> Faults);
+
+/// <summary>A module folder the host could not load.</summary>
+public sealed record ModuleLoadFault(string Path, string Reason);

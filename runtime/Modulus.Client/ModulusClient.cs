@@ -1,0 +1,92 @@
+using Modulus.Client.Internal;
+using Modulus.Protocol;
+using Modulus.Sdk;
+
+namespace Modulus.Client;
+
+/// <summary>
+/// Calls modules on a Modulus host by name: <c>await client.CallAsync("text.tokenize", "hello")</c>.
+/// Every failure is a <see cref="ModulusException"/> carrying its status code, whatever the transport.
+/// Thread-safe; create one per host and reuse it.
+/// </summary>
+public sealed class ModulusClient : IAsyncDisposable
+{
+    private static readonly IReadOnlyDictionary<string, Value> NoKwargs = new Dictionary<string, Value>();
+    private readonly IModulusTransport _transport;
+    private readonly ModulusClientOptions _options;
+    private long _nextId;
+
+    private ModulusClient(ModulusAddress address, IModulusTransport transport, ModulusClientOptions options)
+    {
+        Address = address;
+        _transport = transport;
+        _options = options;
+    }
+
+    /// <summary>The host this client calls.</summary>
+    public ModulusAddress Address { get; }
+
+    /// <summary>A client for the host at <paramref name="address"/> (e.g. <c>grpc://127.0.0.1:7050</c>). Connects lazily.</summary>
+    /// <exception cref="FormatException">The address is malformed or names an unknown transport.</exception>
+    public static ModulusClient Connect(string address, ModulusClientOptions? options = null)
+    {
+        var parsed = ModulusAddress.Parse(address);
+        IModulusTransport transport = parsed.Scheme switch
+        {
+            "grpc" => new GrpcTransport(parsed),
+            _ => throw new FormatException($"Unsupported transport {parsed.Scheme}."),
+        };
+        return new ModulusClient(parsed, transport, options ?? new ModulusClientOptions());
+    }
+
+    /// <summary>Calls <c>module</c> or <c>module/endpoint</c> with positional arguments.</summary>
+    public Task<Value> CallAsync(string target, params Value[] args) => CallAsync(target, args, null);
+
+    /// <summary>Calls <c>module</c> or <c>module/endpoint</c> (the endpoint defaults to <c>forward</c>).</summary>
+    /// <exception cref="ModulusException">The call failed; <see cref="ModulusException.Code"/> says how.</exception>
+    public async Task<Value> CallAsync(
+        string target,
+        IReadOnlyList<Value>? args,
+        IReadOnlyDictionary<string, Value>? kwargs,
+        ModulusCallOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        var (module, endpoint) = ParseTarget(target);
+        var timeout = options?.Timeout ?? _options.DefaultTimeout;
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        var call = new ModuleCall(module, endpoint, args ?? [], kwargs ?? NoKwargs)
+        {
+            RequestId = (ulong)Interlocked.Increment(ref _nextId),
+            Deadline = deadline,
+        };
+        var response = await _transport.CallAsync(CallMapper.ToMessage(call), deadline.UtcDateTime, cancellationToken).ConfigureAwait(false);
+        return CallMapper.ResultOf(response);
+    }
+
+    /// <summary>The modules the host serves, and the folders it failed to load.</summary>
+    public async Task<ModuleListing> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var response = await _transport.ListAsync(cancellationToken).ConfigureAwait(false);
+        return new ModuleListing(
+            response.Modules.Select(CallMapper.FromMessage).ToArray(),
+            response.Faults.Select(f => new ModuleLoadFault(f.Path, f.Reason)).ToArray());
+    }
+
+    /// <summary>One module's description: version, language, endpoints and their signatures.</summary>
+    /// <exception cref="ModulusException">NOT_FOUND when the host does not serve the module.</exception>
+    public async Task<ModuleInfo> InfoAsync(string module, CancellationToken cancellationToken = default) =>
+        CallMapper.FromMessage(await _transport.InfoAsync(module, cancellationToken).ConfigureAwait(false));
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => _transport.DisposeAsync();
+
+    private static (string Module, string Endpoint) ParseTarget(string target)
+    {
+        if (string.IsNullOrWhiteSpace(target) || target.StartsWith('/'))
+        {
+            throw new ModulusException(StatusCode.InvalidArgument, $"\"{target}\" names no module; use MODULE or MODULE/ENDPOINT, e.g. text.tokenize/decode");
+        }
+
+        return ModuleCall.ParseTarget(target);
+    }
+}

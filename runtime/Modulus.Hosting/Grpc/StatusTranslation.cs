@@ -1,0 +1,14 @@
+using Grpc.Core;
+using Modulus.Sdk;
+using StatusCode = Modulus.Sdk.StatusCode;
+
+namespace Modulus.Hosting.Grpc;
+
+/// <summary>Modulus status codes share gRPC's numbers; this is the edge where they become gRPC statuses.</summary>
+internal static class StatusTranslation
+{
+    public static RpcException ToRpcException(ModulusException ex) =>
+        new(new Status((global::Grpc.Core.StatusCode)(int)ex.Code, ex.Message));
+
+    public static ModulusException InvalidRequest(string message) => new(StatusCode.InvalidArgument, message);
+}

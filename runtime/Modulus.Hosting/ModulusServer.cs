@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Modulus.Runtime;
+
+namespace Modulus.Hosting;
+
+/// <summary>
+/// A Modulus host: the module tree of <see cref="ModulusServerOptions.Runtime"/> served over gRPC
+/// (with <c>grpc.health.v1</c> and server reflection) on the generic host.
+/// </summary>
+public sealed class ModulusServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ModulusServerOptions _options;
+
+    private ModulusServer(WebApplication app, ModulusServerOptions options)
+    {
+        _app = app;
+        _options = options;
+    }
+
+    /// <summary>The gRPC address the host listens on (<c>grpc://127.0.0.1:7050</c>), once started.</summary>
+    public string? GrpcAddress { get; private set; }
+
+    /// <summary>The modules served and the folders that failed.</summary>
+    public IModuleCatalog Catalog => _app.Services.GetRequiredService<IModuleCatalog>();
+
+    /// <summary>The host's services.</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Builds a host; nothing listens until <see cref="StartAsync"/>.</summary>
+    /// <exception cref="ArgumentException">The options name an address that is not an IP address, or switch every transport off.</exception>
+    public static ModulusServer Create(ModulusServerOptions options, Action<ILoggingBuilder>? configureLogging = null)
+    {
+        if (options.GrpcPort is null)
+        {
+            throw new ArgumentException("Every transport is switched off; give a gRPC port (0 picks a free one).", nameof(options));
+        }
+
+        if (options.Host != "localhost" && !IPAddress.TryParse(options.Host, out _))
+        {
+            throw new ArgumentException($"Host \"{options.Host}\" is not an IP address; use e.g. 127.0.0.1, 0.0.0.0 or ::1.", nameof(options));
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Modulus", Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+        configureLogging?.Invoke(builder.Logging);
+
+        builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
+        builder.Services.AddModulusRuntime(runtime =>
+        {
+            runtime.TreeRoot = options.Runtime.TreeRoot;
+            runtime.Watch = options.Runtime.Watch;
+            runtime.CacheDirectory = options.Runtime.CacheDirectory;
+            runtime.ReloadDebounce = options.Runtime.ReloadDebounce;
+            runtime.Python = options.Runtime.Python;
+        });
+        builder.Services.AddModulusGrpc(options);
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            void Http2(ListenOptions listen) => listen.Protocols = HttpProtocols.Http2;
+            if (options.Host == "localhost")
+            {
+                kestrel.ListenLocalhost(options.GrpcPort.Value, Http2);
+            }
+            else
+            {
+                kestrel.Listen(IPAddress.Parse(options.Host), options.GrpcPort.Value, Http2);
+            }
+        });
+
+        var app = builder.Build();
+        app.MapModulusGrpc();
+        return new ModulusServer(app, options);
+    }
+
+    /// <summary>Loads the module tree and starts listening.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var grpc = addresses.Select(a => new Uri(a)).FirstOrDefault();
+        if (grpc is not null)
+        {
+            var host = _options.Host.Contains(':') ? $"[{_options.Host}]" : _options.Host;
+            GrpcAddress = $"grpc://{host}:{grpc.Port}";
+        }
+
+        HostingLog.HostReady(_app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<ModulusServer>(), stopwatch.ElapsedMilliseconds, GrpcAddress ?? "none");
+    }
+
+    /// <summary>Completes when the host is asked to stop (Ctrl+C, SIGTERM, or <see cref="StopAsync"/>).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
+
+    /// <summary>Stops listening and unloads the modules.</summary>
+    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}

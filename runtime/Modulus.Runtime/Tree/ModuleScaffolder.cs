@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Modulus.Runtime.Tree;
+
+/// <summary>Writes a new module folder that serves as it is: a manifest and a source file.</summary>
+public static partial class ModuleScaffolder
+{
+    /// <summary>Creates <c>TREE/&lt;name as path&gt;/</c> with <c>module.json</c> and a module class.</summary>
+    /// <returns>The folder created.</returns>
+    /// <exception cref="ArgumentException">The name or language is invalid, or the folder already exists.</exception>
+    public static string Create(string treeRoot, string name, string language)
+    {
+        if (!NamePattern().IsMatch(name))
+        {
+            throw new ArgumentException($"\"{name}\" is not a module name; use lowercase dotted parts such as \"text.summarize\" (letters, digits, '_')");
+        }
+
+        if (!ManifestReader.Languages.Contains(language))
+        {
+            throw new ArgumentException($"language \"{language}\" is not supported; use csharp or python");
+        }
+
+        var directory = Path.Combine(Path.GetFullPath(treeRoot), Path.Combine(name.Split('.')));
+        if (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any())
+        {
+            throw new ArgumentException($"{directory} already exists and is not empty; pick another name or remove it");
+        }
+
+        Directory.CreateDirectory(directory);
+        var className = ClassName(name);
+        var entry = language == "python" ? "module.py" : $"{className}.cs";
+        File.WriteAllText(Path.Combine(directory, ManifestReader.FileName), $$"""
+            {
+              "name": "{{name}}",
+              "version": "0.1.0",
+              "language": "{{language}}",
+              "entry": "{{entry}}",
+              "description": "{{className}}: echoes text and counts its words.",
+              "tags": ["example"],
+              "limits": { "timeout_ms": 10000 }
+            }
+
+            """);
+        File.WriteAllText(Path.Combine(directory, entry), language == "python" ? PythonSource(className) : CSharpSource(className));
+        return directory;
+    }
+
+    private static string CSharpSource(string className) => $$"""
+        namespace Modules;
+
+        /// <summary>A new Modulus module: edit it while `modulus serve` runs and the next call uses the new code.</summary>
+        public sealed class {{className}} : Module
+        {
+            /// <summary>The forward pass: here, the text itself.</summary>
+            public string Forward(string text) => text;
+
+            /// <summary>A second endpoint, called as MODULE/word_count.</summary>
+            [Endpoint(Description = "Counts the words of a text.")]
+            public int WordCount(string text) => text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+        }
+
+        """;
+
+    private static string PythonSource(string className) => $$""""
+        import modulus
+
+
+        class {{className}}(modulus.Module):
+            """A new Modulus module: edit it while `modulus serve` runs and the next call uses the new code."""
+
+            def forward(self, text: str) -> str:
+                """The forward pass: here, the text itself."""
+                return text
+
+            @modulus.endpoint(description="Counts the words of a text.")
+            def word_count(self, text: str) -> int:
+                return len(text.split())
+
+        """";
+
+    private static string ClassName(string name) =>
+        string.Concat(name.Split('.', '_', '-').Where(p => p.Length > 0).Select(p => char.ToUpper(p[0], CultureInfo.InvariantCulture) + p[1..])) + "Module";
+
+    [GeneratedRegex(@"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")]
+    private static partial Regex NamePattern();
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what Modulus needs from Debian's archive when it is missing: the system Python with
+# numpy (Python modules run in the host's embedded CPython, through its shared library).
+# Runs apt-get only as root; otherwise it says what to install.
+set -euo pipefail
+
+PYTHON="${MODULUS_PYTHON:-/usr/bin/python3}"
+packages=()
+if ! "$PYTHON" -c 'import sysconfig, os, sys; v = sysconfig.get_config_var; sys.exit(0 if os.path.exists(os.path.join(v("LIBDIR") or "", v("INSTSONAME") or "")) else 1)' 2>/dev/null; then
+  packages+=(python3 libpython3-dev)
+fi
+if ! "$PYTHON" -c 'import numpy' 2>/dev/null; then
+  packages+=(python3-numpy)
+fi
+for extra in "$@"; do
+  module="${extra#python3-}"
+  if ! "$PYTHON" -c "import ${module}" 2>/dev/null; then
+    packages+=("$extra")
+  fi
+done
+
+if [ ${#packages[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  echo "Installing from Debian: ${packages[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq "${packages[@]}" >/dev/null
+else
+  echo "warning: Python modules need: apt-get install ${packages[*]} (run as root, or set MODULUS_PYTHON to an interpreter that has them)" >&2
+fi
