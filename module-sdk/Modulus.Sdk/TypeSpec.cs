@@ -83,7 +83,7 @@ public sealed record TypeSpec
     /// <inheritdoc />
     public override string ToString()
     {
-        var core = Element is null ? Kind : $"{Kind}[{Element}]";
+        var core = Element is null || Element.Kind == "any" ? Kind : $"{Kind}[{Element}]";
         return IsNullable && Kind is not ("any" or "null") ? core + "?" : core;
     }
 }

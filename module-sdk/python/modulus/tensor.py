@@ -84,7 +84,8 @@ def from_wire(dtype, shape, buffer):
 
 
 def is_tensor(value):
-    return isinstance(value, Tensor) or (_np is not None and isinstance(value, (_np.ndarray, _np.generic)))
+    # numpy scalars (np.float32(1.5)) are numbers, not tensors; 0-d arrays are tensors.
+    return isinstance(value, Tensor) or (_np is not None and isinstance(value, _np.ndarray))
 
 
 def to_wire(value):

@@ -37,12 +37,21 @@ internal static class PythonErrors
 
         var lines = formatted.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Where(l => !l.StartsWith("Traceback (most recent call last)", StringComparison.Ordinal))
-            .Where(l => !l.Contains("modulus/_host.py", StringComparison.Ordinal) && !l.Contains("importlib", StringComparison.Ordinal))
+            .Where(l => !IsHostFrame(l) && !IsMarkerLine(l))
             .ToList();
         var tail = lines.Count > TracebackLines ? lines.Skip(lines.Count - TracebackLines) : lines;
         var text = string.Join(" | ", tail);
         return text.Length == 0 ? fallback : text;
     }
+
+    /// <summary>Frames of the host's own helper and of importlib say nothing about the module.</summary>
+    private static bool IsHostFrame(string line) =>
+        line.Contains("modulus/_host.py", StringComparison.Ordinal)
+        || line.Contains("importlib", StringComparison.Ordinal)
+        || line.Contains("_bootstrap", StringComparison.Ordinal);
+
+    /// <summary>Python 3.11's <c>^^^^</c> and <c>~~~</c> lines point at columns of the line above; they waste the tail.</summary>
+    private static bool IsMarkerLine(string line) => line.All(c => c is '^' or '~' or ' ');
 
     public static bool IsKeyboardInterrupt(PythonException ex) => ex.Type?.Name == "KeyboardInterrupt";
 
