@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Modulus.Hosting.Grpc;
+using Modulus.Hosting.Transports.Grpc;
 
 namespace Modulus.Hosting;
 
@@ -16,7 +16,9 @@ public static class GrpcHostingExtensions
             grpc.MaxReceiveMessageSize = options.MaxRequestBytes;
             grpc.MaxSendMessageSize = null;
         });
-        services.AddGrpcHealthChecks();
+        services.AddGrpcHealthChecks().AddCheck<ModuleTreeHealthCheck>("modules");
+        // Answer health requests from the checks themselves, not from a cache the publisher fills later.
+        services.Configure<Grpc.AspNetCore.HealthChecks.GrpcHealthChecksOptions>(o => o.UseHealthChecksCache = false);
         services.AddGrpcReflection();
         return services;
     }

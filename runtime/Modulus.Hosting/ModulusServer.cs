@@ -69,7 +69,9 @@ public sealed class ModulusServer : IAsyncDisposable
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            // gRPC enforces MaxRequestBytes per message and answers RESOURCE_EXHAUSTED; Kestrel's own
+            // body limit would cut the stream instead and the caller would see UNKNOWN.
+            kestrel.Limits.MaxRequestBodySize = null;
             void Http2(ListenOptions listen) => listen.Protocols = HttpProtocols.Http2;
             if (options.Host == "localhost")
             {

@@ -2,7 +2,7 @@ using Grpc.Core;
 using Modulus.Sdk;
 using StatusCode = Modulus.Sdk.StatusCode;
 
-namespace Modulus.Hosting.Grpc;
+namespace Modulus.Hosting.Transports.Grpc;
 
 /// <summary>Modulus status codes share gRPC's numbers; this is the edge where they become gRPC statuses.</summary>
 internal static class StatusTranslation

@@ -8,7 +8,7 @@ using Modulus.Runtime;
 using Modulus.Sdk;
 using StatusCode = Modulus.Sdk.StatusCode;
 
-namespace Modulus.Hosting.Grpc;
+namespace Modulus.Hosting.Transports.Grpc;
 
 /// <summary>The <c>modulus.v1.ModuleService</c>: calls, streams of calls, list and info.</summary>
 internal sealed class ModuleGrpcService(

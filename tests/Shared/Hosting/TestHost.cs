@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Logging;
+using Modulus.Client;
+using Modulus.Hosting;
+
+namespace Modulus.Testing;
+
+/// <summary>A real Modulus host on a free loopback port, with a client connected to it.</summary>
+internal sealed class TestHost : IAsyncDisposable
+{
+    private TestHost(ModulusServer server, CapturingLoggerProvider logs)
+    {
+        Server = server;
+        Logs = logs;
+        Address = server.GrpcAddress!;
+        Client = ModulusClient.Connect(Address);
+    }
+
+    public ModulusServer Server { get; }
+
+    public CapturingLoggerProvider Logs { get; }
+
+    /// <summary>grpc://127.0.0.1:PORT</summary>
+    public string Address { get; }
+
+    public ModulusClient Client { get; }
+
+    public static async Task<TestHost> StartAsync(string treeRoot, string cacheDirectory, bool watch = false, Action<ModulusServerOptions>? configure = null)
+    {
+        var options = new ModulusServerOptions
+        {
+            GrpcPort = 0,
+            Runtime = { TreeRoot = treeRoot, CacheDirectory = cacheDirectory, Watch = watch, ReloadDebounce = TimeSpan.FromMilliseconds(100) },
+        };
+        configure?.Invoke(options);
+        var logs = new CapturingLoggerProvider();
+        var server = ModulusServer.Create(options, logging => logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
+        await server.StartAsync();
+        return new TestHost(server, logs);
+    }
+
+    public static Task<TestHost> StartAsync(TempTree tree, bool watch = false, Action<ModulusServerOptions>? configure = null) =>
+        StartAsync(tree.Root, tree.CacheDirectory, watch, configure);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Client.DisposeAsync();
+        await Server.DisposeAsync();
+    }
+}
