@@ -1,0 +1,148 @@
+using System.Text.Json;
+using Modulus.Cli;
+using Modulus.Testing;
+
+namespace Modulus.Cli.Tests;
+
+/// <summary>The verbs as a user runs them, in process, against a real host; output captured.</summary>
+public sealed class CliTests : IAsyncLifetime
+{
+    private readonly TempTree _tree = new();
+    private TestHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        _tree.AddCSharp("util/echo", "public sealed class Echo : Module { public Value Forward(Value v) => v; }", """, "description": "Echoes." """);
+        _tree.AddPython("text/upper", "import modulus\nclass U(modulus.Module):\n    def forward(self, text: str, times: int = 1) -> str:\n        return text.upper() * times\n");
+        _tree.Write("broken/module.json", "{ nope");
+        _host = await TestHost.StartAsync(_tree);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        _tree.Dispose();
+    }
+
+    [Fact]
+    public async Task Call_PrintsTheResultAsJson()
+    {
+        var (code, stdout, _) = await RunAsync("call", "util.echo", """{"a":[1,2.5,"x"]}""", "--url", _host.Address);
+        Assert.Equal(0, code);
+        Assert.Equal("""{"a":[1,2.5,"x"]}""", stdout.Trim());
+    }
+
+    [Fact]
+    public async Task Call_NonJsonArgumentIsAString_KwParsesLikeArgs()
+    {
+        var (code, stdout, _) = await RunAsync("call", "text.upper", "hello world", "--kw", "times=2", "--url", _host.Address);
+        Assert.Equal(0, code);
+        Assert.Equal("\"HELLO WORLDHELLO WORLD\"", stdout.Trim());
+    }
+
+    [Fact]
+    public async Task Call_Failure_PrintsCodeAndMessageOnStderr_AndExitsNonZero()
+    {
+        var (code, stdout, stderr) = await RunAsync("call", "text.upper", "--kw", "times=x", "--url", _host.Address);
+        Assert.NotEqual(0, code);
+        Assert.Empty(stdout);
+        Assert.StartsWith("INVALID_ARGUMENT: ", stderr);
+        Assert.Contains("\"times\" must be int but is the string \"x\"", stderr);
+    }
+
+    [Fact]
+    public async Task Call_MalformedTensorArgument_IsAUsageError()
+    {
+        var (code, _, stderr) = await RunAsync("call", "util.echo", """{"$tensor":{"dtype":"FP32","shape":[2],"data":[1]}}""", "--url", _host.Address);
+        Assert.Equal(2, code);
+        Assert.Contains("2 elements", stderr);
+    }
+
+    [Fact]
+    public async Task Call_UnreachableHost_IsUnavailable()
+    {
+        var (code, _, stderr) = await RunAsync("call", "util.echo", "x", "--url", "grpc://127.0.0.1:1");
+        Assert.Equal(1, code);
+        Assert.StartsWith("UNAVAILABLE: ", stderr);
+    }
+
+    [Fact]
+    public async Task Ls_PrintsATableAndTheFaults()
+    {
+        var (code, stdout, _) = await RunAsync("ls", "--url", _host.Address);
+        Assert.Equal(0, code);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("MODULE", lines[0]);
+        Assert.Contains(lines, l => l.StartsWith("text.upper ", StringComparison.Ordinal) && l.Contains("python", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("util.echo ", StringComparison.Ordinal) && l.Contains("Echoes.", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("failed: ", StringComparison.Ordinal) && l.Contains("broken/module.json", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Ls_Json_IsParseable()
+    {
+        var (code, stdout, _) = await RunAsync("ls", "--json", "--url", _host.Address);
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(stdout);
+        Assert.Equal(["text.upper", "util.echo"], json.RootElement.GetProperty("modules").EnumerateArray().Select(m => m.GetProperty("name").GetString()));
+        Assert.Single(json.RootElement.GetProperty("faults").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Info_ShowsSignatures_AndJson()
+    {
+        var (code, stdout, _) = await RunAsync("info", "text.upper", "--url", _host.Address);
+        Assert.Equal(0, code);
+        Assert.Contains("forward(text: string, times: int = 1) -> string", stdout);
+
+        var (_, json, _) = await RunAsync("info", "text.upper", "--json", "--url", _host.Address);
+        using var document = JsonDocument.Parse(json);
+        Assert.Equal("python", document.RootElement.GetProperty("language").GetString());
+
+        var (missing, _, stderr) = await RunAsync("info", "nope", "--url", _host.Address);
+        Assert.Equal(1, missing);
+        Assert.StartsWith("NOT_FOUND: ", stderr);
+    }
+
+    [Theory]
+    [InlineData("csharp")]
+    [InlineData("python")]
+    public async Task New_ScaffoldsAModuleThatServesAsItIs(string language)
+    {
+        using var tree = new TempTree();
+        var (code, stdout, _) = await RunAsync("new", "demo.words", "--lang", language, "--into", tree.Root);
+        Assert.Equal(0, code);
+        Assert.Contains("Created demo.words", stdout);
+
+        await using var host = await TestHost.StartAsync(tree);
+        Assert.Empty(host.Server.Catalog.Faults);
+        Assert.Equal("hello world", (await host.Client.CallAsync("demo.words", "hello world")).AsString());
+        Assert.Equal(2, (await host.Client.CallAsync("demo.words/word_count", "hello world")).AsInt());
+    }
+
+    [Fact]
+    public async Task New_BadLanguageOrName_IsAUsageError()
+    {
+        using var tree = new TempTree();
+        Assert.NotEqual(0, (await RunAsync("new", "x", "--lang", "cobol", "--into", tree.Root)).Code);
+        var (code, _, stderr) = await RunAsync("new", "Bad Name", "--into", tree.Root);
+        Assert.Equal(2, code);
+        Assert.Contains("not a module name", stderr);
+    }
+
+    [Fact]
+    public async Task Serve_MissingTree_IsAUsageErrorSayingWhatToDo()
+    {
+        var (code, _, stderr) = await RunAsync("serve", "/nonexistent/tree", "--grpc-port", "0");
+        Assert.Equal(2, code);
+        Assert.Contains("does not exist", stderr);
+    }
+
+    private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await ModulusCli.RunAsync(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+}
