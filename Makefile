@@ -35,7 +35,7 @@ install: deps
 
 # Round-trip time of a trivial call (C# and Python module) over gRPC, and serve start-up time.
 rtt: build
-	$(DOTNET) run --project tests/benchmarks/Modulus.Benchmarks.RoundTrip -c $(CONFIG) -- --tree modules
+	$(DOTNET) run --project tests/benchmarks/Modulus.Benchmarks.RoundTrip -c $(CONFIG) --no-build -- --cli $(CLI) --tree modules
 
 clean:
 	rm -rf artifacts

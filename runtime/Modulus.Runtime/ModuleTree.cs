@@ -223,16 +223,25 @@ internal sealed class ModuleTree : IModuleCatalog, IModuleInvoker, IAsyncDisposa
 
         foreach (var source in scan.Modules)
         {
+            // The fingerprint covers every file of the folder, module.json included.
             if (current.Entries.TryGetValue(source.Manifest.Name, out var existing)
                 && existing.Source.Fingerprint == source.Fingerprint
-                && existing.Source.Directory == source.Directory
-                && existing.Source.Manifest == source.Manifest)
+                && existing.Source.Directory == source.Directory)
             {
                 next[source.Manifest.Name] = existing;
             }
             else
             {
                 toLoad.Add(source);
+            }
+        }
+
+        foreach (var language in toLoad.Select(s => s.Manifest.Language).Distinct().Order(StringComparer.Ordinal).Reverse())
+        {
+            // python before csharp: see PythonModuleLoader.Prepare.
+            if (_loaders.TryGetValue(language, out var loader))
+            {
+                loader.Prepare();
             }
         }
 

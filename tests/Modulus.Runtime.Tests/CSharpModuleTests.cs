@@ -164,10 +164,12 @@ public class CSharpModuleTests
     }
 
     [Fact]
-    public async Task Unload_FreesTheCollectibleLoadContext()
+    public async Task Unload_FreesTheCollectibleLoadContext_EvenWithPythonRunning()
     {
         using var tree = new TempTree();
         tree.AddCSharp("typed", Typed);
+        // The worst case: the embedded Python, which watches assembly loads, is running.
+        new Python.PythonInterpreter(Options.Create(new ModulusRuntimeOptions()), NullLogger<Python.PythonInterpreter>.Instance).EnsureStarted();
         var weak = await LoadAndUnloadAsync(tree);
 
         // Unloading completes over several collections and finalizer passes; give it a bounded while

@@ -26,6 +26,24 @@ public class ModuleTreeTests
     }
 
     [Fact]
+    public async Task Reload_OnlyTheEditedModuleIsReloaded()
+    {
+        using var tree = new TempTree();
+        var source = tree.AddCSharp("a", Answer("one"));
+        tree.AddCSharp("b", Answer("b"));
+        tree.AddPython("p", "import modulus\nclass P(modulus.Module):\n    def forward(self) -> str:\n        return 'p'\n");
+        await using var runtime = await RuntimeHarness.StartAsync(tree);
+        await runtime.CallAsync("p");
+
+        File.WriteAllText(source, Answer("two"));
+        await runtime.Catalog.ReloadAsync(CancellationToken.None);
+
+        var reloaded = runtime.Logs.Entries.Where(e => e.EventName == "ModuleReloaded").Select(e => e.Message).ToList();
+        Assert.Equal("Reloaded a 1.0.0", Assert.Single(reloaded));
+        Assert.Equal("b", (await runtime.CallAsync("b")).AsString());
+    }
+
+    [Fact]
     public async Task Reload_CallInFlight_FinishesOnTheOldCode()
     {
         using var tree = new TempTree();

@@ -36,6 +36,11 @@ internal interface IModuleLoader
     /// <summary>The manifest language this loader serves (<c>csharp</c>, <c>python</c>).</summary>
     string Language { get; }
 
+    /// <summary>Called once before a batch of loads of this language, ahead of every other loader's loads.</summary>
+    void Prepare()
+    {
+    }
+
     /// <summary>Loads and initialises a module.</summary>
     /// <exception cref="ModuleLoadException">The module cannot be loaded; the fault says where and why.</exception>
     Task<LoadedModule> LoadAsync(ModuleSource source, CancellationToken cancellationToken);

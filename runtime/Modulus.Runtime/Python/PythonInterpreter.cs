@@ -92,9 +92,30 @@ internal sealed class PythonInterpreter(IOptions<ModulusRuntimeOptions> options,
             RuntimeLog.PythonStarted(logger, library, version.ToString()!.Split(' ')[0], stopwatch.ElapsedMilliseconds);
         }
 
+        StopTrackingAssemblyLoads();
+
         // The thread that initialised the engine holds the GIL until it is released here;
         // from now on every use takes it with Py.GIL() and gives it back at once.
         PythonEngine.BeginAllowThreads();
+    }
+
+    /// <summary>
+    /// pythonnet records every assembly loaded after the engine starts, in a static queue, so that
+    /// Python code can import .NET namespaces. That queue would keep every unloaded version of every
+    /// C# module alive for good. Module assemblies are never imported from Python, so the hook goes.
+    /// </summary>
+    private void StopTrackingAssemblyLoads()
+    {
+        var field = typeof(PythonEngine).Assembly.GetType("Python.Runtime.AssemblyManager")
+            ?.GetField("lhandler", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static);
+        if (field?.GetValue(null) is AssemblyLoadEventHandler handler)
+        {
+            AppDomain.CurrentDomain.AssemblyLoad -= handler;
+        }
+        else
+        {
+            RuntimeLog.PythonTracksAssemblies(logger);
+        }
     }
 
     private static (string Library, IReadOnlyList<string> SearchPath) Locate(PythonOptions settings)
