@@ -42,18 +42,21 @@ public sealed class ModulusServer : IAsyncDisposable
     {
         if (options.GrpcPort is null)
         {
-            throw new ArgumentException("Every transport is switched off; give a gRPC port (0 picks a free one).", nameof(options));
+            throw new ArgumentException("Every transport is switched off; give a gRPC port (0 picks a free one).");
         }
 
         if (options.Host != "localhost" && !IPAddress.TryParse(options.Host, out _))
         {
-            throw new ArgumentException($"Host \"{options.Host}\" is not an IP address; use e.g. 127.0.0.1, 0.0.0.0 or ::1.", nameof(options));
+            throw new ArgumentException($"Host \"{options.Host}\" is not an IP address; use e.g. 127.0.0.1, 0.0.0.0 or ::1.");
         }
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Modulus", Args = [] });
         builder.Logging.ClearProviders();
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+        // A failed start (a port in use) reaches the caller as an exception; the generic host's own
+        // report of it is a stack trace that says the same thing at length.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
         configureLogging?.Invoke(builder.Logging);
 
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));

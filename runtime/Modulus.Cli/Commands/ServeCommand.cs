@@ -67,7 +67,7 @@ internal static class ServeCommand
                 }
                 catch (IOException ex)
                 {
-                    return output.Usage($"cannot listen on {options.Host}:{port}: {ex.Message}; pick another port with --grpc-port (0 picks a free one)");
+                    return output.Usage($"cannot listen on {options.Host}:{port}: {ex.Message.TrimEnd('.')}; pick another port with --grpc-port (0 picks a free one)");
                 }
 
                 var catalog = server.Catalog;
