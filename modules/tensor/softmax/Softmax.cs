@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Modules.Tensors;
 
 /// <summary>Softmax over the last axis: each row becomes a probability distribution.</summary>
@@ -18,54 +20,42 @@ public sealed class Softmax : Module
         }
 
         var row = (int)x.Shape[^1];
-        switch (x.DType)
+        var shape = x.Shape.ToArray();
+        return x.DType switch
         {
-            case DType.FP32:
-            {
-                var input = x.AsSpan<float>();
-                var output = new float[input.Length];
-                for (var start = 0; start < input.Length; start += row)
-                {
-                    var src = input.Slice(start, row);
-                    var dst = output.AsSpan(start, row);
-                    var max = float.NegativeInfinity;
-                    foreach (var v in src) { max = Math.Max(max, v); }
-                    double sum = 0;
-                    for (var i = 0; i < row; i++) { sum += Math.Exp(src[i] - max); }
-                    var logSum = Math.Log(sum);
-                    for (var i = 0; i < row; i++)
-                    {
-                        dst[i] = log ? (float)(src[i] - max - logSum) : (float)Math.Exp(src[i] - max - logSum);
-                    }
-                }
+            DType.FP32 => Tensor.FromArray(Rows(x.AsSpan<float>(), row, log), shape),
+            DType.FP64 => Tensor.FromArray(Rows(x.AsSpan<double>(), row, log), shape),
+            _ => throw new ModulusException(StatusCode.InvalidArgument, $"x must be an FP32 or FP64 tensor, not {x.DType}"),
+        };
+    }
 
-                return Tensor.FromArray(output, x.Shape.ToArray());
+    /// <summary>Each row minus its maximum before exponentiating, so no row overflows.</summary>
+    private static T[] Rows<T>(ReadOnlySpan<T> input, int row, bool log) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var output = new T[input.Length];
+        for (var start = 0; start < input.Length; start += row)
+        {
+            var source = input.Slice(start, row);
+            var max = T.NegativeInfinity;
+            foreach (var v in source)
+            {
+                max = T.Max(max, v);
             }
 
-            case DType.FP64:
+            var sum = T.Zero;
+            foreach (var v in source)
             {
-                var input = x.AsSpan<double>();
-                var output = new double[input.Length];
-                for (var start = 0; start < input.Length; start += row)
-                {
-                    var src = input.Slice(start, row);
-                    var dst = output.AsSpan(start, row);
-                    var max = double.NegativeInfinity;
-                    foreach (var v in src) { max = Math.Max(max, v); }
-                    double sum = 0;
-                    for (var i = 0; i < row; i++) { sum += Math.Exp(src[i] - max); }
-                    var logSum = Math.Log(sum);
-                    for (var i = 0; i < row; i++)
-                    {
-                        dst[i] = log ? src[i] - max - logSum : Math.Exp(src[i] - max - logSum);
-                    }
-                }
-
-                return Tensor.FromArray(output, x.Shape.ToArray());
+                sum += T.Exp(v - max);
             }
 
-            default:
-                throw new ModulusException(StatusCode.InvalidArgument, $"x must be an FP32 or FP64 tensor, not {x.DType}");
+            var logSum = T.Log(sum);
+            for (var i = 0; i < row; i++)
+            {
+                var shifted = source[i] - max - logSum;
+                output[start + i] = log ? shifted : T.Exp(shifted);
+            }
         }
+
+        return output;
     }
 }

@@ -53,29 +53,12 @@ internal static class CallCommand
                 return output.Usage($"--timeout {seconds} must be a positive number of seconds");
             }
 
-            ModulusClient client;
-            try
+            return await ClientAction.RunAsync(output, parse.GetValue(url)!, async client =>
             {
-                client = ModulusClient.Connect(parse.GetValue(url)!);
-            }
-            catch (FormatException ex)
-            {
-                return output.Usage(ex.Message);
-            }
-
-            await using (client.ConfigureAwait(false))
-            {
-                try
-                {
-                    var result = await client.CallAsync(parse.GetValue(target)!, positional, kwargs, new ModulusCallOptions(TimeSpan.FromSeconds(seconds)), cancellationToken).ConfigureAwait(false);
-                    output.Out.WriteLine(ValueJson.Serialize(result));
-                    return 0;
-                }
-                catch (ModulusException ex)
-                {
-                    return output.Fail(ex);
-                }
-            }
+                var result = await client.CallAsync(parse.GetValue(target)!, positional, kwargs, new ModulusCallOptions(TimeSpan.FromSeconds(seconds)), cancellationToken).ConfigureAwait(false);
+                output.Out.WriteLine(ValueJson.Serialize(result));
+                return 0;
+            }).ConfigureAwait(false);
         });
         return command;
     }

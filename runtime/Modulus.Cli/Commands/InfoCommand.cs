@@ -16,28 +16,9 @@ internal static class InfoCommand
         var command = new Command("info", "Show a module's endpoints and their signatures.") { module, url, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            ModulusClient client;
-            try
+            return await ClientAction.RunAsync(output, parse.GetValue(url)!, async client =>
             {
-                client = ModulusClient.Connect(parse.GetValue(url)!);
-            }
-            catch (FormatException ex)
-            {
-                return output.Usage(ex.Message);
-            }
-
-            await using (client.ConfigureAwait(false))
-            {
-                ModuleInfo info;
-                try
-                {
-                    info = await client.InfoAsync(parse.GetValue(module)!, cancellationToken).ConfigureAwait(false);
-                }
-                catch (ModulusException ex)
-                {
-                    return output.Fail(ex);
-                }
-
+                var info = await client.InfoAsync(parse.GetValue(module)!, cancellationToken).ConfigureAwait(false);
                 if (parse.GetValue(json))
                 {
                     output.Out.WriteLine(JsonSerializer.Serialize(
@@ -82,7 +63,7 @@ internal static class InfoCommand
 
                 table.Write(output.Out);
                 return 0;
-            }
+            }).ConfigureAwait(false);
         });
         return command;
     }

@@ -15,28 +15,9 @@ internal static class ListCommand
         var command = new Command("ls", "List the modules a host serves.") { url, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            ModulusClient client;
-            try
+            return await ClientAction.RunAsync(output, parse.GetValue(url)!, async client =>
             {
-                client = ModulusClient.Connect(parse.GetValue(url)!);
-            }
-            catch (FormatException ex)
-            {
-                return output.Usage(ex.Message);
-            }
-
-            await using (client.ConfigureAwait(false))
-            {
-                ModuleListing listing;
-                try
-                {
-                    listing = await client.ListAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (ModulusException ex)
-                {
-                    return output.Fail(ex);
-                }
-
+                var listing = await client.ListAsync(cancellationToken).ConfigureAwait(false);
                 if (parse.GetValue(json))
                 {
                     output.Out.WriteLine(JsonSerializer.Serialize(
@@ -62,7 +43,7 @@ internal static class ListCommand
                 }
 
                 return 0;
-            }
+            }).ConfigureAwait(false);
         });
         return command;
     }
