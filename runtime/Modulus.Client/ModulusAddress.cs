@@ -7,7 +7,7 @@ namespace Modulus.Client;
 public sealed record ModulusAddress(string Scheme, string Host, int Port)
 {
     /// <summary>The transports a client can speak.</summary>
-    public static IReadOnlyList<string> Schemes { get; } = ["grpc"];
+    public static IReadOnlyList<string> Schemes { get; } = ["grpc", "tcp", "udp"];
 
     /// <summary>Parses an address; a bare <c>host:port</c> means gRPC.</summary>
     /// <exception cref="FormatException">The text is not an address; the message shows the form.</exception>

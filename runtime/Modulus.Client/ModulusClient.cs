@@ -26,7 +26,10 @@ public sealed class ModulusClient : IAsyncDisposable
     /// <summary>The host this client calls.</summary>
     public ModulusAddress Address { get; }
 
-    /// <summary>A client for the host at <paramref name="address"/> (e.g. <c>grpc://127.0.0.1:7050</c>). Connects lazily.</summary>
+    /// <summary>
+    /// A client for the host at <paramref name="address"/>: <c>grpc://127.0.0.1:7050</c>, <c>tcp://127.0.0.1:7051</c>
+    /// or <c>udp://127.0.0.1:7052</c>. Connects lazily; the same calls give the same results on each.
+    /// </summary>
     /// <exception cref="FormatException">The address is malformed or names an unknown transport.</exception>
     public static ModulusClient Connect(string address, ModulusClientOptions? options = null)
     {
@@ -34,6 +37,8 @@ public sealed class ModulusClient : IAsyncDisposable
         IModulusTransport transport = parsed.Scheme switch
         {
             "grpc" => new GrpcTransport(parsed),
+            "tcp" => new TcpTransport(parsed),
+            "udp" => new UdpTransport(parsed),
             _ => throw new FormatException($"Unsupported transport {parsed.Scheme}."),
         };
         return new ModulusClient(parsed, transport, options ?? new ModulusClientOptions());

@@ -9,4 +9,13 @@ internal static partial class HostingLog
 
     [LoggerMessage(102, LogLevel.Information, "Modulus host ready in {ElapsedMs} ms: {Addresses}", EventName = "HostReady")]
     public static partial void HostReady(ILogger logger, long elapsedMs, string addresses);
+
+    [LoggerMessage(103, LogLevel.Warning, "Dropped TCP connection from {Remote}: {Reason}", EventName = "TcpConnectionDropped")]
+    public static partial void TcpConnectionDropped(ILogger logger, string? remote, string reason);
+
+    [LoggerMessage(104, LogLevel.Debug, "Ignored a UDP datagram from {Remote}: {Reason}", EventName = "UdpDatagramIgnored")]
+    public static partial void UdpDatagramIgnored(ILogger logger, string? remote, string reason);
+
+    [LoggerMessage(105, LogLevel.Warning, "UDP receive failed: {Reason}", EventName = "UdpReceiveFailed")]
+    public static partial void UdpReceiveFailed(ILogger logger, string reason);
 }

@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Modulus.Hosting.Transports.Tcp;
+using Modulus.Hosting.Transports.Udp;
 using Modulus.Runtime;
 
 namespace Modulus.Hosting;
@@ -21,14 +22,26 @@ public sealed class ModulusServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ModulusServerOptions _options;
 
-    private ModulusServer(WebApplication app, ModulusServerOptions options)
+    private readonly Listeners _listeners;
+
+    private ModulusServer(WebApplication app, ModulusServerOptions options, Listeners listeners)
     {
         _app = app;
         _options = options;
+        _listeners = listeners;
     }
 
-    /// <summary>The gRPC address the host listens on (<c>grpc://127.0.0.1:7050</c>), once started.</summary>
+    /// <summary>The gRPC address the host listens on (<c>grpc://127.0.0.1:7050</c>), once started; null when off.</summary>
     public string? GrpcAddress { get; private set; }
+
+    /// <summary>The raw TCP address (<c>tcp://127.0.0.1:7051</c>), once started; null when off.</summary>
+    public string? TcpAddress { get; private set; }
+
+    /// <summary>The UDP address (<c>udp://127.0.0.1:7052</c>), once started; null when off.</summary>
+    public string? UdpAddress { get; private set; }
+
+    /// <summary>Every address the host listens on.</summary>
+    public IReadOnlyList<string> Addresses => new[] { GrpcAddress, TcpAddress, UdpAddress }.OfType<string>().ToArray();
 
     /// <summary>The modules served and the folders that failed.</summary>
     public IModuleCatalog Catalog => _app.Services.GetRequiredService<IModuleCatalog>();
@@ -40,9 +53,9 @@ public sealed class ModulusServer : IAsyncDisposable
     /// <exception cref="ArgumentException">The options name an address that is not an IP address, or switch every transport off.</exception>
     public static ModulusServer Create(ModulusServerOptions options, Action<ILoggingBuilder>? configureLogging = null)
     {
-        if (options.GrpcPort is null)
+        if (options.GrpcPort is null && options.TcpPort is null && options.UdpPort is null)
         {
-            throw new ArgumentException("Every transport is switched off; give a gRPC port (0 picks a free one).");
+            throw new ArgumentException("Every transport is switched off; give a gRPC, TCP or UDP port (0 picks a free one).");
         }
 
         if (options.Host != "localhost" && !IPAddress.TryParse(options.Host, out _))
@@ -69,26 +82,40 @@ public sealed class ModulusServer : IAsyncDisposable
             runtime.Python = options.Runtime.Python;
         });
         builder.Services.AddModulusGrpc(options);
+        builder.Services.AddSingleton<CallDispatcher>();
+        builder.Services.AddSingleton<UdpTransportService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<UdpTransportService>());
 
+        var listeners = new Listeners();
+        var address = options.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.Host);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // gRPC enforces MaxRequestBytes per message and answers RESOURCE_EXHAUSTED; Kestrel's own
             // body limit would cut the stream instead and the caller would see UNKNOWN.
             kestrel.Limits.MaxRequestBodySize = null;
-            void Http2(ListenOptions listen) => listen.Protocols = HttpProtocols.Http2;
-            if (options.Host == "localhost")
+            kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
+            if (options.GrpcPort is { } grpcPort)
             {
-                kestrel.ListenLocalhost(options.GrpcPort.Value, Http2);
+                kestrel.Listen(address, grpcPort, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http2;
+                    listeners.Grpc = listen;
+                });
             }
-            else
+
+            if (options.TcpPort is { } tcpPort)
             {
-                kestrel.Listen(IPAddress.Parse(options.Host), options.GrpcPort.Value, Http2);
+                kestrel.Listen(address, tcpPort, listen =>
+                {
+                    listen.UseConnectionHandler<TcpConnectionHandler>();
+                    listeners.Tcp = listen;
+                });
             }
         });
 
         var app = builder.Build();
         app.MapModulusGrpc();
-        return new ModulusServer(app, options);
+        return new ModulusServer(app, options, listeners);
     }
 
     /// <summary>Loads the module tree and starts listening.</summary>
@@ -96,15 +123,12 @@ public sealed class ModulusServer : IAsyncDisposable
     {
         var stopwatch = Stopwatch.StartNew();
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        var grpc = addresses.Select(a => new Uri(a)).FirstOrDefault();
-        if (grpc is not null)
-        {
-            var host = _options.Host.Contains(':') ? $"[{_options.Host}]" : _options.Host;
-            GrpcAddress = $"grpc://{host}:{grpc.Port}";
-        }
-
-        HostingLog.HostReady(_app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<ModulusServer>(), stopwatch.ElapsedMilliseconds, GrpcAddress ?? "none");
+        var host = _options.Host.Contains(':') ? $"[{_options.Host}]" : _options.Host;
+        // Kestrel reports the port it bound (the free one, when 0 was asked for) on the listen options.
+        GrpcAddress = _listeners.Grpc is { } grpc ? $"grpc://{host}:{grpc.IPEndPoint!.Port}" : null;
+        TcpAddress = _listeners.Tcp is { } tcp ? $"tcp://{host}:{tcp.IPEndPoint!.Port}" : null;
+        UdpAddress = _app.Services.GetRequiredService<UdpTransportService>().LocalEndPoint is { } udp ? $"udp://{host}:{udp.Port}" : null;
+        HostingLog.HostReady(_app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<ModulusServer>(), stopwatch.ElapsedMilliseconds, string.Join(", ", Addresses));
     }
 
     /// <summary>Completes when the host is asked to stop (Ctrl+C, SIGTERM, or <see cref="StopAsync"/>).</summary>
@@ -118,5 +142,13 @@ public sealed class ModulusServer : IAsyncDisposable
     {
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The listen options of each transport, read back after binding for the ports chosen.</summary>
+    private sealed class Listeners
+    {
+        public ListenOptions? Grpc { get; set; }
+
+        public ListenOptions? Tcp { get; set; }
     }
 }

@@ -11,11 +11,26 @@ public sealed class ModulusServerOptions
     /// <summary>The gRPC port; 0 picks a free one; null switches gRPC off.</summary>
     public int? GrpcPort { get; set; } = 7050;
 
+    /// <summary>The raw TCP port (length-prefixed frames); 0 picks a free one; null switches TCP off.</summary>
+    public int? TcpPort { get; set; } = 7051;
+
+    /// <summary>The UDP port (one datagram per request and response); 0 picks a free one; null switches UDP off.</summary>
+    public int? UdpPort { get; set; } = 7052;
+
+    /// <summary>How long a TCP frame, once begun, may take to arrive in full before the connection is dropped.</summary>
+    public TimeSpan FrameTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The most TCP and gRPC connections open at once; further connections are refused.</summary>
+    public long MaxConnections { get; set; } = 1024;
+
+    /// <summary>How long a UDP response is kept to answer a retransmitted request without running it again.</summary>
+    public TimeSpan UdpReplayWindow { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The largest request the host accepts on any transport, in bytes.</summary>
     public int MaxRequestBytes { get; set; } = 64 * 1024 * 1024;
 
-    /// <summary>The most calls one gRPC stream runs at once; further requests wait for one to finish.</summary>
-    public int MaxCallsPerStream { get; set; } = 128;
+    /// <summary>The most calls one gRPC stream or TCP connection runs at once; further requests wait for one to finish.</summary>
+    public int MaxCallsPerConnection { get; set; } = 256;
 
     /// <summary>The module runtime: tree root, watching, cache and Python.</summary>
     public ModulusRuntimeOptions Runtime { get; set; } = new();

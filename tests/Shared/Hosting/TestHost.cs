@@ -22,6 +22,9 @@ internal sealed class TestHost : IAsyncDisposable
     /// <summary>grpc://127.0.0.1:PORT</summary>
     public string Address { get; }
 
+    /// <summary>The host's address for each transport: grpc://, tcp:// and udp://.</summary>
+    public IReadOnlyList<string> Addresses => Server.Addresses;
+
     public ModulusClient Client { get; }
 
     public static async Task<TestHost> StartAsync(string treeRoot, string cacheDirectory, bool watch = false, Action<ModulusServerOptions>? configure = null)
@@ -29,6 +32,8 @@ internal sealed class TestHost : IAsyncDisposable
         var options = new ModulusServerOptions
         {
             GrpcPort = 0,
+            TcpPort = 0,
+            UdpPort = 0,
             Runtime = { TreeRoot = treeRoot, CacheDirectory = cacheDirectory, Watch = watch, ReloadDebounce = TimeSpan.FromMilliseconds(100) },
         };
         configure?.Invoke(options);

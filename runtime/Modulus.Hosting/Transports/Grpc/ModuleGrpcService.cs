@@ -2,42 +2,33 @@ using System.Threading.Channels;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Modulus.Protocol;
 using Modulus.Protocol.V1;
-using Modulus.Runtime;
 using Modulus.Sdk;
-using StatusCode = Modulus.Sdk.StatusCode;
 
 namespace Modulus.Hosting.Transports.Grpc;
 
 /// <summary>The <c>modulus.v1.ModuleService</c>: calls, streams of calls, list and info.</summary>
 internal sealed class ModuleGrpcService(
-    IModuleInvoker invoker,
-    IModuleCatalog catalog,
+    CallDispatcher dispatcher,
     IOptions<ModulusServerOptions> options,
     ILogger<ModuleGrpcService> logger) : ModuleService.ModuleServiceBase
 {
     public override async Task<CallResponse> Call(CallRequest request, ServerCallContext context)
     {
-        try
-        {
-            var call = CallMapper.FromMessage(request);
-            var result = await invoker.InvokeAsync(call, context.CancellationToken).ConfigureAwait(false);
-            return CallMapper.Success(request.Id, result);
-        }
-        catch (ModulusException ex)
-        {
-            throw StatusTranslation.ToRpcException(ex);
-        }
+        var response = await dispatcher.CallAsync(request, context.CancellationToken).ConfigureAwait(false);
+        return response.OutcomeCase == CallResponse.OutcomeOneofCase.Error
+            ? throw StatusTranslation.ToRpcException(new ModulusException((Sdk.StatusCode)response.Error.Code, response.Error.Message))
+            : response;
     }
 
     public override async Task CallStream(IAsyncStreamReader<CallRequest> requestStream, IServerStreamWriter<CallResponse> responseStream, ServerCallContext context)
     {
         var cancellation = context.CancellationToken;
+        var limit = options.Value.MaxCallsPerConnection;
         // A stream writer takes one write at a time: responses queue here and one task writes them.
-        var responses = Channel.CreateBounded<CallResponse>(new BoundedChannelOptions(options.Value.MaxCallsPerStream) { SingleReader = true });
+        var responses = Channel.CreateBounded<CallResponse>(new BoundedChannelOptions(limit) { SingleReader = true });
         var writer = WriteResponsesAsync(responses.Reader, responseStream, cancellation);
-        using var slots = new SemaphoreSlim(options.Value.MaxCallsPerStream);
+        using var slots = new SemaphoreSlim(limit);
         var inFlight = new List<Task>();
         try
         {
@@ -57,45 +48,26 @@ internal sealed class ModuleGrpcService(
         }
     }
 
-    public override Task<ListModulesResponse> ListModules(ListModulesRequest request, ServerCallContext context)
-    {
-        var response = new ListModulesResponse();
-        foreach (var module in catalog.Modules)
-        {
-            response.Modules.Add(CallMapper.ToMessage(module));
-        }
-
-        foreach (var fault in catalog.Faults)
-        {
-            response.Faults.Add(new Protocol.V1.ModuleFault { Path = fault.Path, Reason = fault.Reason });
-        }
-
-        return Task.FromResult(response);
-    }
+    public override Task<ListModulesResponse> ListModules(ListModulesRequest request, ServerCallContext context) =>
+        Task.FromResult(dispatcher.List());
 
     public override Task<Protocol.V1.ModuleInfo> GetModuleInfo(GetModuleInfoRequest request, ServerCallContext context)
     {
-        var info = catalog.Find(request.Module)
-            ?? throw StatusTranslation.ToRpcException(new ModulusException(StatusCode.NotFound, $"module \"{request.Module}\" is not served here; `modulus ls` lists the modules this host serves"));
-        return Task.FromResult(CallMapper.ToMessage(info));
+        try
+        {
+            return Task.FromResult(dispatcher.Info(request.Module));
+        }
+        catch (ModulusException ex)
+        {
+            throw StatusTranslation.ToRpcException(ex);
+        }
     }
 
     private async Task AnswerAsync(CallRequest request, ChannelWriter<CallResponse> responses, SemaphoreSlim slots, CancellationToken cancellation)
     {
         try
         {
-            CallResponse response;
-            try
-            {
-                var call = CallMapper.FromMessage(request);
-                var result = await invoker.InvokeAsync(call, cancellation).ConfigureAwait(false);
-                response = CallMapper.Success(request.Id, result);
-            }
-            catch (ModulusException ex)
-            {
-                response = CallMapper.Failure(request.Id, ex.Code, ex.Message);
-            }
-
+            var response = await dispatcher.CallAsync(request, cancellation).ConfigureAwait(false);
             await responses.WriteAsync(response, cancellation).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)

@@ -1,0 +1,128 @@
+using System.Net;
+using System.Net.Sockets;
+using Google.Protobuf;
+using Modulus.Protocol.Framing;
+using Modulus.Protocol.V1;
+using Modulus.Sdk;
+using StatusCode = Modulus.Sdk.StatusCode;
+
+namespace Modulus.Client.Internal;
+
+/// <summary>
+/// The UDP transport: one datagram per request and per answer. A request without an answer is sent
+/// again with the same id, waiting twice as long each time; the host answers a repeat from its cache,
+/// so the module runs once however many copies arrive.
+/// </summary>
+internal sealed class UdpTransport(ModulusAddress address) : EnvelopeTransport(address)
+{
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(1);
+
+    private readonly SemaphoreSlim _openGate = new(1, 1);
+    private Socket? _socket;
+
+    public override ValueTask DisposeAsync()
+    {
+        _socket?.Dispose();
+        _openGate.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    protected override async Task SendAsync(Envelope request, Task<Envelope> answered, DateTime deadlineUtc, CancellationToken cancellationToken)
+    {
+        var datagram = request.ToByteArray();
+        if (datagram.Length > UdpFraming.MaxDatagramBytes)
+        {
+            throw UdpFraming.TooLarge("request", datagram.Length);
+        }
+
+        var socket = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        _ = RetransmitAsync(socket, datagram, answered, deadlineUtc, cancellationToken);
+    }
+
+    /// <summary>Sends, then sends again after each wait without an answer, until answered or out of time.</summary>
+    private static async Task RetransmitAsync(Socket socket, byte[] datagram, Task<Envelope> answered, DateTime deadlineUtc, CancellationToken cancellationToken)
+    {
+        var wait = FirstRetry;
+        while (!answered.IsCompleted && DateTime.UtcNow < deadlineUtc && !cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await socket.SendAsync(datagram, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+            {
+                // The receive side reports an unreachable host; a failed send is another lost datagram.
+            }
+
+            await Task.WhenAny(answered, Task.Delay(wait, CancellationToken.None)).ConfigureAwait(false);
+            wait = wait * 2 < LongestRetry ? wait * 2 : LongestRetry;
+        }
+    }
+
+    private async Task<Socket> OpenAsync(CancellationToken cancellationToken)
+    {
+        if (_socket is { } open)
+        {
+            return open;
+        }
+
+        await _openGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_socket is { } raced)
+            {
+                return raced;
+            }
+
+            IPAddress ip;
+            if (!IPAddress.TryParse(Address.Host.Trim('[', ']'), out ip!))
+            {
+                var addresses = await Dns.GetHostAddressesAsync(Address.Host, cancellationToken).ConfigureAwait(false);
+                ip = addresses.FirstOrDefault() ?? throw new ModulusException(StatusCode.Unavailable, $"cannot resolve {Address.Host}");
+            }
+
+            var socket = new Socket(ip.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            // A connected UDP socket hears only its host, and learns of "port unreachable" as an error.
+            socket.Connect(new IPEndPoint(ip, Address.Port));
+            _socket = socket;
+            _ = ReceiveLoopAsync(socket);
+            return socket;
+        }
+        finally
+        {
+            _openGate.Release();
+        }
+    }
+
+    private async Task ReceiveLoopAsync(Socket socket)
+    {
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            int received;
+            try
+            {
+                received = await socket.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false);
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused)
+            {
+                FailAll(new ModulusException(StatusCode.Unavailable, $"nothing listens at {Address}; is `modulus serve` running there with UDP on?"));
+                continue;
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            try
+            {
+                Deliver(UdpFraming.Parse(buffer.AsSpan(0, received)));
+            }
+            catch (InvalidProtocolBufferException)
+            {
+                // Not an envelope: not from a Modulus host, not for us.
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using Modulus.Protocol;
+using Modulus.Protocol.V1;
+using Modulus.Runtime;
+using Modulus.Sdk;
+using StatusCode = Modulus.Sdk.StatusCode;
+
+namespace Modulus.Hosting;
+
+/// <summary>
+/// Answers requests the same way whatever transport carried them: every transport hands its
+/// messages here, so a call gives the same result and the same error over gRPC, TCP and UDP.
+/// </summary>
+internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog catalog)
+{
+    /// <summary>Runs a call; failures come back as <see cref="CallResponse.Error"/>, never as exceptions.</summary>
+    public async Task<CallResponse> CallAsync(CallRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var call = CallMapper.FromMessage(request);
+            var result = await invoker.InvokeAsync(call, cancellationToken).ConfigureAwait(false);
+            return CallMapper.Success(request.Id, result);
+        }
+        catch (ModulusException ex)
+        {
+            return CallMapper.Failure(request.Id, ex.Code, ex.Message);
+        }
+    }
+
+    /// <summary>Answers one envelope of the raw transports with an envelope of the same id.</summary>
+    public async Task<Envelope> AnswerAsync(Envelope request, CancellationToken cancellationToken)
+    {
+        var response = new Envelope { Id = request.Id };
+        switch (request.BodyCase)
+        {
+            case Envelope.BodyOneofCase.CallRequest:
+                request.CallRequest.Id = request.Id;
+                response.CallResponse = await CallAsync(request.CallRequest, cancellationToken).ConfigureAwait(false);
+                break;
+            case Envelope.BodyOneofCase.ListRequest:
+                response.ListResponse = List();
+                break;
+            case Envelope.BodyOneofCase.InfoRequest:
+                try
+                {
+                    response.InfoResponse = Info(request.InfoRequest.Module);
+                }
+                catch (ModulusException ex)
+                {
+                    response.Error = new Error { Code = (int)ex.Code, Message = ex.Message };
+                }
+
+                break;
+            default:
+                response.Error = new Error
+                {
+                    Code = (int)StatusCode.InvalidArgument,
+                    Message = $"an envelope sent to a host must carry a call, list or info request, not {request.BodyCase}",
+                };
+                break;
+        }
+
+        return response;
+    }
+
+    public ListModulesResponse List()
+    {
+        var response = new ListModulesResponse();
+        foreach (var module in catalog.Modules)
+        {
+            response.Modules.Add(CallMapper.ToMessage(module));
+        }
+
+        foreach (var fault in catalog.Faults)
+        {
+            response.Faults.Add(new Protocol.V1.ModuleFault { Path = fault.Path, Reason = fault.Reason });
+        }
+
+        return response;
+    }
+
+    /// <exception cref="ModulusException">NOT_FOUND when the module is not served.</exception>
+    public Protocol.V1.ModuleInfo Info(string module) => CallMapper.ToMessage(
+        catalog.Find(module) ?? throw new ModulusException(StatusCode.NotFound, $"module \"{module}\" is not served here; `modulus ls` lists the modules this host serves"));
+}
