@@ -12,6 +12,6 @@ public class ServerOptionsTests
     [Fact]
     public void Create_EveryTransportOff_IsRefused()
     {
-        Assert.Throws<ArgumentException>(() => ModulusServer.Create(new ModulusServerOptions { GrpcPort = null }));
+        Assert.Contains("Every transport is switched off", Assert.Throws<ArgumentException>(() => ModulusServer.Create(new ModulusServerOptions { GrpcPort = null, TcpPort = null, UdpPort = null })).Message);
     }
 }
