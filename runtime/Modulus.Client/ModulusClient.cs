@@ -1,5 +1,6 @@
 using Modulus.Client.Internal;
 using Modulus.Protocol;
+using Modulus.Protocol.Signing;
 using Modulus.Sdk;
 
 namespace Modulus.Client;
@@ -22,6 +23,9 @@ public sealed class ModulusClient : IAsyncDisposable
         _transport = transport;
         _options = options;
     }
+
+    /// <summary>The address calls are signed as, or null when they are not signed.</summary>
+    public string? Caller => _options.SigningKey?.GetPublicAddress();
 
     /// <summary>The host this client calls.</summary>
     public ModulusAddress Address { get; }
@@ -64,7 +68,13 @@ public sealed class ModulusClient : IAsyncDisposable
             RequestId = (ulong)Interlocked.Increment(ref _nextId),
             Deadline = deadline,
         };
-        var response = await _transport.CallAsync(CallMapper.ToMessage(call), deadline.UtcDateTime, cancellationToken).ConfigureAwait(false);
+        var request = CallMapper.ToMessage(call);
+        if (_options.SigningKey is { } key)
+        {
+            CallSignature.Sign(request, key, _options.Clock.GetUtcNow());
+        }
+
+        var response = await _transport.CallAsync(request, deadline.UtcDateTime, cancellationToken).ConfigureAwait(false);
         return CallMapper.ResultOf(response);
     }
 

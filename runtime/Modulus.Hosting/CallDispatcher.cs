@@ -10,14 +10,18 @@ namespace Modulus.Hosting;
 /// Answers requests the same way whatever transport carried them: every transport hands its
 /// messages here, so a call gives the same result and the same error over gRPC, TCP and UDP.
 /// </summary>
-internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog catalog)
+internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog catalog, CallAuthenticator authenticator)
 {
     /// <summary>Runs a call; failures come back as <see cref="CallResponse.Error"/>, never as exceptions.</summary>
-    public async Task<CallResponse> CallAsync(CallRequest request, CancellationToken cancellationToken)
+    /// <param name="request">The call.</param>
+    /// <param name="peer">The caller's IP address as the transport saw it.</param>
+    /// <param name="cancellationToken">Cancelled when the caller goes away.</param>
+    public async Task<CallResponse> CallAsync(CallRequest request, string? peer, CancellationToken cancellationToken)
     {
         try
         {
-            var call = CallMapper.FromMessage(request);
+            var caller = CallAuthenticator.IsSigned(request) ? authenticator.Verify(request) : null;
+            var call = CallMapper.FromMessage(request) with { Caller = caller, Peer = peer };
             var result = await invoker.InvokeAsync(call, cancellationToken).ConfigureAwait(false);
             return CallMapper.Success(request.Id, result);
         }
@@ -28,14 +32,14 @@ internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog cata
     }
 
     /// <summary>Answers one envelope of the raw transports with an envelope of the same id.</summary>
-    public async Task<Envelope> AnswerAsync(Envelope request, CancellationToken cancellationToken)
+    public async Task<Envelope> AnswerAsync(Envelope request, string? peer, CancellationToken cancellationToken)
     {
         var response = new Envelope { Id = request.Id };
         switch (request.BodyCase)
         {
             case Envelope.BodyOneofCase.CallRequest:
                 request.CallRequest.Id = request.Id;
-                response.CallResponse = await CallAsync(request.CallRequest, cancellationToken).ConfigureAwait(false);
+                response.CallResponse = await CallAsync(request.CallRequest, peer, cancellationToken).ConfigureAwait(false);
                 break;
             case Envelope.BodyOneofCase.ListRequest:
                 response.ListResponse = List();

@@ -83,6 +83,8 @@ public sealed class ModulusServer : IAsyncDisposable
         });
         builder.Services.AddModulusGrpc(options);
         builder.Services.AddSingleton<CallDispatcher>();
+        builder.Services.AddSingleton<CallAuthenticator>();
+        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<UdpTransportService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UdpTransportService>());
 

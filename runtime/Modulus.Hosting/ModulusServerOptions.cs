@@ -26,6 +26,9 @@ public sealed class ModulusServerOptions
     /// <summary>How long a UDP response is kept to answer a retransmitted request without running it again.</summary>
     public TimeSpan UdpReplayWindow { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How far a signed request's timestamp may be from the host's clock, either way.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The largest request the host accepts on any transport, in bytes.</summary>
     public int MaxRequestBytes { get; set; } = 64 * 1024 * 1024;
 

@@ -23,6 +23,9 @@ public sealed record ModuleCall(string Module, string Endpoint, IReadOnlyList<Va
     /// <summary>The verified caller address, when the request was signed.</summary>
     public string? Caller { get; init; }
 
+    /// <summary>Where the request came from (an IP address), as the transport saw it; for per-caller limits of unsigned calls.</summary>
+    public string? Peer { get; init; }
+
     /// <summary>Splits <c>module/endpoint</c> (or just <c>module</c>) into its parts.</summary>
     public static (string Module, string Endpoint) ParseTarget(string target)
     {

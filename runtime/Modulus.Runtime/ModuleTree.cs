@@ -3,6 +3,7 @@ using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Modulus.Protocol;
+using Modulus.Runtime.Access;
 using Modulus.Runtime.Invocation;
 using Modulus.Runtime.Loading;
 using Modulus.Runtime.Tree;
@@ -24,8 +25,11 @@ internal sealed class ModuleTree : IModuleCatalog, IModuleInvoker, IAsyncDisposa
     private volatile Snapshot _snapshot = Snapshot.Empty;
     private HashSet<ModuleFault> _reportedFaults = [];
 
-    public ModuleTree(IEnumerable<IModuleLoader> loaders, IOptions<ModulusRuntimeOptions> options, ILogger<ModuleTree> logger)
+    private readonly IStakeOracle _stakes;
+
+    public ModuleTree(IEnumerable<IModuleLoader> loaders, IStakeOracle stakes, IOptions<ModulusRuntimeOptions> options, ILogger<ModuleTree> logger)
     {
+        _stakes = stakes;
         _loaders = loaders.ToDictionary(l => l.Language, StringComparer.Ordinal);
         _options = options.Value;
         _logger = logger;
@@ -65,6 +69,19 @@ internal sealed class ModuleTree : IModuleCatalog, IModuleInvoker, IAsyncDisposa
             }
 
             var target = $"{call.Module}/{endpoint.Name}";
+            var manifest = entry.Source.Manifest;
+            await AccessGuard.CheckAsync(call.Module, manifest.Access, call.Caller, _stakes, cancellationToken).ConfigureAwait(false);
+            if (entry.CallerLimiter is { } rate)
+            {
+                var who = call.Caller ?? call.Peer ?? "anonymous";
+                using var token = rate.AttemptAcquire(who);
+                if (!token.IsAcquired)
+                {
+                    throw new ModulusException(StatusCode.ResourceExhausted,
+                        $"caller {who} is over {call.Module}'s rate of {manifest.Limits.RatePerCaller} calls per second (limits.rate_per_caller); retry in a moment");
+                }
+            }
+
             var arguments = ArgumentBinder.Bind(target, endpoint, call.Args, call.Kwargs);
 
             RateLimitLease? permit = null;
@@ -347,6 +364,7 @@ internal sealed class ModuleTree : IModuleCatalog, IModuleInvoker, IAsyncDisposa
         {
             await entry.Module.DisposeAsync().ConfigureAwait(false);
             entry.Limiter?.Dispose();
+            entry.CallerLimiter?.Dispose();
         }
         catch (Exception ex)
         {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Modulus.Runtime.Access;
 using Modulus.Runtime.CSharp;
 using Modulus.Runtime.Loading;
 using Modulus.Runtime.Python;
@@ -22,6 +23,7 @@ public static class RuntimeServiceCollectionExtensions
             options.Configure(configure);
         }
 
+        services.TryAddSingleton<IStakeOracle, NoStakeOracle>();
         services.TryAddSingleton<CSharpCompiler>();
         services.TryAddSingleton<PythonInterpreter>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModuleLoader, CSharpModuleLoader>());

@@ -138,11 +138,42 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Contains("does not exist", stderr);
     }
 
-    private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args)
+    [Fact]
+    public async Task Keys_NewLsExportAddress_ThenASignedCall()
+    {
+        var passphrase = _tree.Write("secret.txt", "s3cret\n");
+        _tree.AddCSharp("whoami", "public sealed class W : Module { public string Forward(CallContext c) => c.Caller ?? \"anonymous\"; }", """, "access": { "mode": "signed" }""");
+        await _host.Server.Catalog.ReloadAsync(CancellationToken.None);
+
+        var (created, stdout, _) = await RunAsync("keys", "new", "alice", "--passphrase-file", passphrase);
+        Assert.Equal(0, created);
+        Assert.Contains("Created key alice: 0x", stdout);
+
+        var (_, address, _) = await RunAsync("keys", "export-address", "alice");
+        Assert.Matches("^0x[0-9a-fA-F]{40}$", address.Trim());
+        var (_, list, _) = await RunAsync("keys", "ls");
+        Assert.Contains(address.Trim(), list);
+
+        var tcp = _host.Addresses.Single(a => a.StartsWith("tcp://", StringComparison.Ordinal));
+        var (signed, result, _) = await RunAsync("call", "whoami", "--key", "alice", "--passphrase-file", passphrase, "--url", tcp);
+        Assert.Equal(0, signed);
+        Assert.Equal($"\"{address.Trim()}\"", result.Trim(), ignoreCase: true);
+
+        var (unsigned, _, denied) = await RunAsync("call", "whoami", "--url", tcp);
+        Assert.Equal(1, unsigned);
+        Assert.StartsWith("PERMISSION_DENIED: ", denied);
+
+        var wrong = _tree.Write("wrong.txt", "nope\n");
+        var (badPassphrase, _, error) = await RunAsync("call", "whoami", "--key", "alice", "--passphrase-file", wrong, "--url", tcp);
+        Assert.Equal(2, badPassphrase);
+        Assert.Contains("passphrase does not open key \"alice\"", error);
+    }
+
+    private async Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var code = await ModulusCli.RunAsync(args, stdout, stderr);
+        var code = await ModulusCli.RunAsync(args, stdout, stderr, new Modulus.Client.Keys.KeyRing(Path.Combine(_tree.Root, ".keys")));
         return (code, stdout.ToString(), stderr.ToString());
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Modulus.Client;
+using Modulus.Client.Keys;
 using Modulus.Sdk;
 
 namespace Modulus.Cli.Commands;
@@ -7,15 +8,17 @@ namespace Modulus.Cli.Commands;
 /// <summary><c>modulus call MODULE[/ENDPOINT] [ARGS...]</c>: calls a module and prints its result as JSON.</summary>
 internal static class CallCommand
 {
-    public static Command Create(CliOutput output)
+    public static Command Create(CliOutput output, Func<KeyRing> keyRing)
     {
         var target = new Argument<string>("target") { Description = "MODULE or MODULE/ENDPOINT (the endpoint defaults to forward)." };
         var args = new Argument<string[]>("args") { Description = "Positional arguments: JSON where they parse as JSON, else strings.", Arity = ArgumentArity.ZeroOrMore };
         var kw = new Option<string[]>("--kw") { Description = "A keyword argument NAME=VALUE (VALUE as for ARGS); repeat for more.", AllowMultipleArgumentsPerToken = false };
         var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for the result.", DefaultValueFactory = _ => 60 };
         var url = CommonOptions.Url();
+        var key = new Option<string?>("--key") { Description = "Sign the call with this key from `modulus keys` (the host then knows the caller)." };
+        var passphraseFile = Passphrase.FileOption();
 
-        var command = new Command("call", "Call a module's endpoint and print the result as JSON.") { target, args, kw, timeout, url };
+        var command = new Command("call", "Call a module's endpoint and print the result as JSON.") { target, args, kw, timeout, url, key, passphraseFile };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var kwargs = new Dictionary<string, Value>(StringComparer.Ordinal);
@@ -53,7 +56,26 @@ internal static class CallCommand
                 return output.Usage($"--timeout {seconds} must be a positive number of seconds");
             }
 
-            return await ClientAction.RunAsync(output, parse.GetValue(url)!, async client =>
+            var options = new ModulusClientOptions();
+            if (parse.GetValue(key) is { } keyName)
+            {
+                var passphrase = Passphrase.Resolve(parse, passphraseFile, keyName, confirm: false, output, out var exit);
+                if (passphrase is null)
+                {
+                    return exit;
+                }
+
+                try
+                {
+                    options = options with { SigningKey = keyRing().Unlock(keyName, passphrase) };
+                }
+                catch (KeyRingException ex)
+                {
+                    return output.Usage(ex.Message);
+                }
+            }
+
+            return await ClientAction.RunAsync(output, parse.GetValue(url)!, options, async client =>
             {
                 var result = await client.CallAsync(parse.GetValue(target)!, positional, kwargs, new ModulusCallOptions(TimeSpan.FromSeconds(seconds)), cancellationToken).ConfigureAwait(false);
                 output.Out.WriteLine(ValueJson.Serialize(result));

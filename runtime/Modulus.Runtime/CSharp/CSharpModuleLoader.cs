@@ -3,6 +3,7 @@ using System.Reflection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Modulus.Runtime.Loading;
+using Modulus.Protocol;
 using Modulus.Runtime.Tree;
 using Modulus.Sdk;
 using Module = Modulus.Sdk.Module;

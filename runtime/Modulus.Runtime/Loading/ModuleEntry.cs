@@ -26,7 +26,24 @@ internal sealed class ModuleEntry
                 QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
             })
             : null;
+        if (limits.RatePerCaller > 0)
+        {
+            // A token bucket per caller: a burst of up to one second's worth, refilled one call at a time.
+            var period = TimeSpan.FromSeconds(1 / limits.RatePerCaller);
+            var burst = Math.Max(1, (int)limits.RatePerCaller);
+            CallerLimiter = PartitionedRateLimiter.Create<string, string>(caller => RateLimitPartition.GetTokenBucketLimiter(caller, _ => new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = burst,
+                TokensPerPeriod = 1,
+                ReplenishmentPeriod = period,
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            }));
+        }
     }
+
+    /// <summary>Limits each caller's call rate; null when the module sets no rate.</summary>
+    public PartitionedRateLimiter<string>? CallerLimiter { get; }
 
     public LoadedModule Module { get; }
 

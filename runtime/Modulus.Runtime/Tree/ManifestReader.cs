@@ -81,6 +81,7 @@ internal static partial class ManifestReader
                 Tags = StringList(root, "tags"),
                 References = StringList(root, "references"),
                 Limits = ReadLimits(root),
+                Access = ReadAccess(root),
             };
         }
     }
@@ -104,11 +105,64 @@ internal static partial class ManifestReader
         }
 
         var d = ModuleLimits.Default;
+        var rate = 0.0;
+        if (limits.TryGetProperty("rate_per_caller", out var rateElement)
+            && (rateElement.ValueKind != JsonValueKind.Number || !rateElement.TryGetDouble(out rate) || rate < 0 || !double.IsFinite(rate)))
+        {
+            throw new ManifestException($"limits.rate_per_caller must be a non-negative number of calls per second, not {rateElement.GetRawText()}");
+        }
+
         return new ModuleLimits(
             TimeSpan.FromMilliseconds(PositiveInt(limits, "timeout_ms", (int)d.Timeout.TotalMilliseconds, allowZero: false)),
             PositiveInt(limits, "max_concurrency", d.MaxConcurrency, allowZero: true),
             PositiveInt(limits, "max_queue", d.MaxQueue, allowZero: true),
-            PositiveInt(limits, "max_request_bytes", d.MaxRequestBytes, allowZero: false));
+            PositiveInt(limits, "max_request_bytes", d.MaxRequestBytes, allowZero: false),
+            rate);
+    }
+
+    private static ModuleAccess ReadAccess(JsonElement root)
+    {
+        if (!root.TryGetProperty("access", out var access))
+        {
+            return ModuleAccess.Open;
+        }
+
+        if (access.ValueKind != JsonValueKind.Object)
+        {
+            throw new ManifestException("\"access\" must be an object such as {\"mode\": \"allow\", \"allow\": [\"0x…\"]}");
+        }
+
+        var mode = OptionalString(access, "mode") ?? "open";
+        if (!ModuleAccess.Modes.Contains(mode))
+        {
+            throw new ManifestException($"access.mode \"{mode}\" is not one of {string.Join(", ", ModuleAccess.Modes)}");
+        }
+
+        var allow = StringList(access, "allow");
+        foreach (var address in allow)
+        {
+            if (!AddressPattern().IsMatch(address))
+            {
+                throw new ManifestException($"access.allow entry \"{address}\" is not an address (0x and 40 hex digits)");
+            }
+        }
+
+        if (mode == "allow" && allow.Count == 0)
+        {
+            throw new ManifestException("access.mode \"allow\" needs a non-empty access.allow list of addresses");
+        }
+
+        var minStake = System.Numerics.BigInteger.Zero;
+        if (access.TryGetProperty("min_stake", out var stake))
+        {
+            var text = stake.ValueKind == JsonValueKind.String ? stake.GetString() : stake.GetRawText();
+            if (!System.Numerics.BigInteger.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out minStake))
+            {
+                throw new ManifestException($"access.min_stake must be a whole number of $GPT base units, not {stake.GetRawText()}");
+            }
+        }
+
+        return new ModuleAccess(mode, allow.Select(a => a.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal), minStake);
     }
 
     private static int PositiveInt(JsonElement parent, string property, int fallback, bool allowZero)
@@ -152,6 +206,9 @@ internal static partial class ManifestReader
 
         return element.EnumerateArray().Select(e => e.GetString()!).ToArray();
     }
+
+    [GeneratedRegex(@"^0x[0-9a-fA-F]{40}$")]
+    private static partial Regex AddressPattern();
 
     [GeneratedRegex(@"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$")]
     private static partial Regex NamePattern();

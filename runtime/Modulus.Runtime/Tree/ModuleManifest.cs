@@ -26,6 +26,19 @@ public sealed record ModuleManifest
     public IReadOnlyList<string> References { get; init; } = [];
 
     public ModuleLimits Limits { get; init; } = ModuleLimits.Default;
+
+    public ModuleAccess Access { get; init; } = ModuleAccess.Open;
+}
+
+/// <summary>Who may call a module: <c>module.json</c>'s <c>access</c>.</summary>
+/// <param name="Mode">open (anyone), signed (any signed caller), allow (signed callers on <paramref name="Allow"/>), stake (signed callers with at least <paramref name="MinStake"/> staked on the module).</param>
+/// <param name="Allow">Lower-case 0x addresses, for mode allow.</param>
+/// <param name="MinStake">The least stake in $GPT base units, for mode stake.</param>
+public sealed record ModuleAccess(string Mode, IReadOnlySet<string> Allow, System.Numerics.BigInteger MinStake)
+{
+    public static IReadOnlySet<string> Modes { get; } = new HashSet<string>(StringComparer.Ordinal) { "open", "signed", "allow", "stake" };
+
+    public static ModuleAccess Open { get; } = new("open", new HashSet<string>(), System.Numerics.BigInteger.Zero);
 }
 
 /// <summary>Per-module limits from <c>module.json</c>'s <c>limits</c>.</summary>
@@ -33,7 +46,8 @@ public sealed record ModuleManifest
 /// <param name="MaxConcurrency">Calls run at once; 0 for no limit.</param>
 /// <param name="MaxQueue">Calls that wait for a free slot once <paramref name="MaxConcurrency"/> are running; more fail with RESOURCE_EXHAUSTED.</param>
 /// <param name="MaxRequestBytes">The largest request the module accepts.</param>
-public sealed record ModuleLimits(TimeSpan Timeout, int MaxConcurrency, int MaxQueue, int MaxRequestBytes)
+/// <param name="RatePerCaller">Calls per second one caller (a signed address, else an IP address) may make; 0 for no limit.</param>
+public sealed record ModuleLimits(TimeSpan Timeout, int MaxConcurrency, int MaxQueue, int MaxRequestBytes, double RatePerCaller = 0)
 {
     public static ModuleLimits Default { get; } = new(TimeSpan.FromSeconds(30), 0, 64, 16 * 1024 * 1024);
 }

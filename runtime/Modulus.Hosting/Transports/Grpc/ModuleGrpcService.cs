@@ -15,7 +15,7 @@ internal sealed class ModuleGrpcService(
 {
     public override async Task<CallResponse> Call(CallRequest request, ServerCallContext context)
     {
-        var response = await dispatcher.CallAsync(request, context.CancellationToken).ConfigureAwait(false);
+        var response = await dispatcher.CallAsync(request, PeerAddress(context), context.CancellationToken).ConfigureAwait(false);
         return response.OutcomeCase == CallResponse.OutcomeOneofCase.Error
             ? throw StatusTranslation.ToRpcException(new ModulusException((Sdk.StatusCode)response.Error.Code, response.Error.Message))
             : response;
@@ -36,7 +36,7 @@ internal sealed class ModuleGrpcService(
             {
                 await slots.WaitAsync(cancellation).ConfigureAwait(false);
                 inFlight.RemoveAll(t => t.IsCompleted);
-                inFlight.Add(AnswerAsync(request, responses.Writer, slots, cancellation));
+                inFlight.Add(AnswerAsync(request, PeerAddress(context), responses.Writer, slots, cancellation));
             }
 
             await Task.WhenAll(inFlight).ConfigureAwait(false);
@@ -63,11 +63,20 @@ internal sealed class ModuleGrpcService(
         }
     }
 
-    private async Task AnswerAsync(CallRequest request, ChannelWriter<CallResponse> responses, SemaphoreSlim slots, CancellationToken cancellation)
+    /// <summary>The IP address in gRPC's peer string (<c>ipv4:127.0.0.1:5000</c>, <c>ipv6:[::1]:5000</c>).</summary>
+    private static string? PeerAddress(ServerCallContext context)
+    {
+        var peer = context.Peer;
+        var colon = peer.IndexOf(':');
+        var last = peer.LastIndexOf(':');
+        return colon < 0 || last <= colon ? peer : peer[(colon + 1)..last].Trim('[', ']');
+    }
+
+    private async Task AnswerAsync(CallRequest request, string? peer, ChannelWriter<CallResponse> responses, SemaphoreSlim slots, CancellationToken cancellation)
     {
         try
         {
-            var response = await dispatcher.CallAsync(request, cancellation).ConfigureAwait(false);
+            var response = await dispatcher.CallAsync(request, peer, cancellation).ConfigureAwait(false);
             await responses.WriteAsync(response, cancellation).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)

@@ -29,6 +29,7 @@ internal sealed class TcpConnectionHandler(CallDispatcher dispatcher, IOptions<M
         var inFlight = new List<Task>();
         var input = connection.Transport.Input;
         var partialFrame = false;
+        var peer = (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address.ToString();
         try
         {
             while (true)
@@ -55,7 +56,7 @@ internal sealed class TcpConnectionHandler(CallDispatcher dispatcher, IOptions<M
                         var request = TcpFraming.ParseEnvelope(payload);
                         await slots.WaitAsync(closed).ConfigureAwait(false);
                         inFlight.RemoveAll(t => t.IsCompleted);
-                        inFlight.Add(AnswerAsync(request, responses.Writer, slots, closed));
+                        inFlight.Add(AnswerAsync(request, peer, responses.Writer, slots, closed));
                     }
 
                     partialFrame = !buffer.IsEmpty;
@@ -100,11 +101,11 @@ internal sealed class TcpConnectionHandler(CallDispatcher dispatcher, IOptions<M
         }
     }
 
-    private async Task AnswerAsync(Envelope request, ChannelWriter<Envelope> responses, SemaphoreSlim slots, CancellationToken closed)
+    private async Task AnswerAsync(Envelope request, string? peer, ChannelWriter<Envelope> responses, SemaphoreSlim slots, CancellationToken closed)
     {
         try
         {
-            var response = await dispatcher.AnswerAsync(request, closed).ConfigureAwait(false);
+            var response = await dispatcher.AnswerAsync(request, peer, closed).ConfigureAwait(false);
             await responses.WriteAsync(response, closed).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)

@@ -102,7 +102,7 @@ internal sealed class UdpTransportService(CallDispatcher dispatcher, IOptions<Mo
             }
 
             await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
-            var answer = AnswerAsync(request, slots, stoppingToken);
+            var answer = AnswerAsync(request, remote.Address.ToString(), slots, stoppingToken);
             _replay[key] = answer;
             _replayOrder.Enqueue((key, Environment.TickCount64 + (long)options.Value.UdpReplayWindow.TotalMilliseconds));
             _ = SendWhenReadyAsync(socket, answer, remote, stoppingToken);
@@ -110,11 +110,11 @@ internal sealed class UdpTransportService(CallDispatcher dispatcher, IOptions<Mo
         }
     }
 
-    private async Task<byte[]> AnswerAsync(Envelope request, SemaphoreSlim slots, CancellationToken stoppingToken)
+    private async Task<byte[]> AnswerAsync(Envelope request, string peer, SemaphoreSlim slots, CancellationToken stoppingToken)
     {
         try
         {
-            var response = await dispatcher.AnswerAsync(request, stoppingToken).ConfigureAwait(false);
+            var response = await dispatcher.AnswerAsync(request, peer, stoppingToken).ConfigureAwait(false);
             var datagram = UdpFraming.ToDatagram(response);
             if (datagram.Length <= UdpFraming.MaxDatagramBytes)
             {

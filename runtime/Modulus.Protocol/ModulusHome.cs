@@ -1,4 +1,4 @@
-namespace Modulus.Runtime;
+namespace Modulus.Protocol;
 
 /// <summary>The user's Modulus folder: <c>$MODULUS_HOME</c>, or <c>~/.modulus</c>.</summary>
 public static class ModulusHome

@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Text;
+
+namespace Modulus.Cli.Commands;
+
+/// <summary>Where a key's passphrase comes from: a file, the environment, or a prompt at the terminal.</summary>
+internal static class Passphrase
+{
+    public const string EnvironmentVariable = "MODULUS_PASSPHRASE";
+
+    public static Option<string?> FileOption() => new("--passphrase-file")
+    {
+        Description = $"A file whose first line is the key's passphrase. Otherwise ${EnvironmentVariable}, else a prompt.",
+    };
+
+    /// <summary>The passphrase, or null with the reason written as a usage error.</summary>
+    public static string? Resolve(ParseResult parse, Option<string?> fileOption, string keyName, bool confirm, CliOutput output, out int exitCode)
+    {
+        exitCode = 0;
+        if (parse.GetValue(fileOption) is { } file)
+        {
+            if (!File.Exists(file))
+            {
+                exitCode = output.Usage($"--passphrase-file {file} does not exist");
+                return null;
+            }
+
+            return File.ReadLines(file).FirstOrDefault() ?? string.Empty;
+        }
+
+        if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } fromEnvironment)
+        {
+            return fromEnvironment;
+        }
+
+        if (Console.IsInputRedirected)
+        {
+            exitCode = output.Usage($"key \"{keyName}\" needs a passphrase: pass --passphrase-file FILE or set {EnvironmentVariable}");
+            return null;
+        }
+
+        var first = Prompt($"Passphrase for key {keyName}: ", output);
+        if (confirm && Prompt("Repeat it: ", output) != first)
+        {
+            exitCode = output.Usage("the two passphrases differ; nothing was written");
+            return null;
+        }
+
+        return first;
+    }
+
+    private static string Prompt(string question, CliOutput output)
+    {
+        output.Error.Write(question);
+        output.Error.Flush();
+        var text = new StringBuilder();
+        while (true)
+        {
+            var key = Console.ReadKey(intercept: true);
+            if (key.Key == ConsoleKey.Enter)
+            {
+                output.Error.WriteLine();
+                return text.ToString();
+            }
+
+            if (key.Key == ConsoleKey.Backspace)
+            {
+                if (text.Length > 0)
+                {
+                    text.Length--;
+                }
+            }
+            else if (!char.IsControl(key.KeyChar))
+            {
+                text.Append(key.KeyChar);
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using Modulus.Runtime.Tree;
+using Modulus.Sdk;
+
+namespace Modulus.Runtime.Access;
+
+/// <summary>Applies a module's access rule to a caller; a refusal says which rule refused and what to do.</summary>
+internal static class AccessGuard
+{
+    public static async ValueTask CheckAsync(string module, ModuleAccess access, string? caller, IStakeOracle stakes, CancellationToken cancellationToken)
+    {
+        if (access.Mode == "open")
+        {
+            return;
+        }
+
+        if (caller is null)
+        {
+            throw Denied($"{module} accepts only signed calls (access.mode \"{access.Mode}\"); sign the call with your key (`modulus call --key NAME`)");
+        }
+
+        switch (access.Mode)
+        {
+            case "allow" when !access.Allow.Contains(caller.ToLowerInvariant()):
+                throw Denied($"caller {caller} is not on {module}'s allow list (access.allow)");
+            case "stake":
+                var stake = await stakes.GetStakeAsync(module, caller, cancellationToken).ConfigureAwait(false)
+                    ?? throw Denied($"{module} requires a stake of {access.MinStake} (access.min_stake), and this host has no registry to check stakes");
+                if (stake < access.MinStake)
+                {
+                    throw Denied($"caller {caller} has staked {stake} on {module}; access.min_stake is {access.MinStake}");
+                }
+
+                break;
+        }
+    }
+
+    private static ModulusException Denied(string message) => new(StatusCode.PermissionDenied, message);
+}
