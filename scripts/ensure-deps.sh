@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Modulus needs from Debian's archive when it is missing: the system Python with
-# numpy (Python modules run in the host's embedded CPython, through its shared library).
+# numpy (Python modules run in the host's embedded CPython, through its shared library) and grpcio
+# (the Python caller's gRPC transport).
 # Runs apt-get only as root; otherwise it says what to install.
 set -euo pipefail
 
@@ -9,8 +10,12 @@ packages=()
 if ! "$PYTHON" -c 'import sysconfig, os, sys; v = sysconfig.get_config_var; sys.exit(0 if os.path.exists(os.path.join(v("LIBDIR") or "", v("INSTSONAME") or "")) else 1)' 2>/dev/null; then
   packages+=(python3 libpython3-dev)
 fi
+# numpy: tensors in Python modules; grpcio: the Python caller's grpc:// transport (tested).
 if ! "$PYTHON" -c 'import numpy' 2>/dev/null; then
   packages+=(python3-numpy)
+fi
+if ! "$PYTHON" -c 'import grpc' 2>/dev/null; then
+  packages+=(python3-grpcio)
 fi
 for extra in "$@"; do
   module="${extra#python3-}"

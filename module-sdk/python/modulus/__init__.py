@@ -31,8 +31,10 @@ from .errors import (
 )
 from .module import Module, endpoint, endpoints_of
 from .tensor import Tensor, DTYPES
+from . import client
 
 __all__ = [
+    "client",
     "Module",
     "endpoint",
     "endpoints_of",

@@ -1,0 +1,250 @@
+"""Call Modulus modules from Python: over TCP or UDP with the standard library alone, and over gRPC
+where grpcio is installed (Debian: apt-get install python3-grpcio)::
+
+    import modulus.client
+
+    with modulus.client.connect("tcp://127.0.0.1:7051") as host:
+        ids = host.call("text.tokenize", "hello world")          # [31373, 995]
+        text = host.call("text.tokenize/decode", ids)            # 'hello world'
+        stats = host.call("text.stats", "Some text.", top=3)     # keyword arguments
+
+A failed call raises a :class:`modulus.ModulusError` subclass carrying the status code.
+"""
+
+import socket
+import struct
+import threading
+import time
+import urllib.parse
+
+from . import _wire
+from .errors import ModulusError, StatusCode, InvalidArgument, NotFound, DeadlineExceeded, \
+    PermissionDenied, ResourceExhausted, Unavailable, Internal
+
+_ERRORS = {
+    StatusCode.INVALID_ARGUMENT: InvalidArgument,
+    StatusCode.NOT_FOUND: NotFound,
+    StatusCode.DEADLINE_EXCEEDED: DeadlineExceeded,
+    StatusCode.PERMISSION_DENIED: PermissionDenied,
+    StatusCode.RESOURCE_EXHAUSTED: ResourceExhausted,
+    StatusCode.UNAVAILABLE: Unavailable,
+    StatusCode.INTERNAL: Internal,
+}
+
+MAX_DATAGRAM = 65_507
+
+
+def error(code, message):
+    """The exception for a status code."""
+    try:
+        code = StatusCode(code)
+    except ValueError:
+        return ModulusError(message, StatusCode.UNKNOWN)
+    cls = _ERRORS.get(code)
+    return cls(message) if cls else ModulusError(message, code)
+
+
+def connect(url="grpc://127.0.0.1:7050", timeout=60.0):
+    """A client for the host at ``url``: grpc://HOST:PORT, tcp://HOST:PORT or udp://HOST:PORT."""
+    return Client(url, timeout)
+
+
+class Client:
+    def __init__(self, url="grpc://127.0.0.1:7050", timeout=60.0):
+        parsed = urllib.parse.urlsplit(url if "://" in url else "grpc://" + url)
+        if not parsed.hostname or not parsed.port:
+            raise ValueError(f"{url!r} is not a host address; use the form tcp://127.0.0.1:7051")
+        transports = {"tcp": _TcpTransport, "udp": _UdpTransport, "grpc": _GrpcTransport}
+        if parsed.scheme not in transports:
+            raise ValueError(f"{url!r} uses the transport {parsed.scheme!r}; use grpc://, tcp:// or udp://")
+        self.url = url
+        self.timeout = timeout
+        self._transport = transports[parsed.scheme](parsed.hostname, parsed.port)
+        self._next_id = 0
+        self._lock = threading.Lock()
+
+    def call(self, target, *args, **kwargs):
+        """Calls MODULE or MODULE/ENDPOINT with positional and keyword arguments; returns the result."""
+        return self.call_with(target, args, kwargs)
+
+    def call_with(self, target, args=(), kwargs=None, timeout=None):
+        """Like :meth:`call`, with the arguments as a sequence and a dict, and a timeout in seconds."""
+        if not target or target.startswith("/"):
+            raise InvalidArgument(f"{target!r} names no module; use MODULE or MODULE/ENDPOINT")
+        module, _, endpoint = target.partition("/")
+        timeout = self.timeout if timeout is None else timeout
+        deadline = time.time() + timeout
+        request = _wire.encode_call_request(module, endpoint or "forward", args, kwargs or {}, int(deadline * 1000))
+        outcome, payload = _wire.decode_call_response(self._transport.call(self._id(), request, deadline))
+        if outcome == "error":
+            raise error(*payload)
+        return payload
+
+    def list(self):
+        """{'modules': [...], 'faults': [...]} as the host serves them."""
+        return _wire.decode_list_response(self._transport.list(self._id(), time.time() + 30))
+
+    def info(self, module):
+        """One module's description: version, language, endpoints with their parameters."""
+        return _wire.decode_module_info(self._transport.info(self._id(), module, time.time() + 30))
+
+    def close(self):
+        self._transport.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _id(self):
+        with self._lock:
+            self._next_id += 1
+            return self._next_id
+
+
+class _EnvelopeTransport:
+    """TCP and UDP carry envelopes: field 2 call, 4 list, 6 info requests; 3, 5, 7 their answers, 8 an error."""
+
+    def call(self, request_id, call_request, deadline):
+        return self._answer(request_id, 2, call_request, 3, deadline)
+
+    def list(self, request_id, deadline):
+        return self._answer(request_id, 4, b"", 5, deadline)
+
+    def info(self, request_id, module, deadline):
+        return self._answer(request_id, 6, _wire.encode_info_request(module), 7, deadline)
+
+    def _answer(self, request_id, field, payload, answer_field, deadline):
+        body_field, body = self._exchange(request_id, _wire.encode_envelope(request_id, field, payload), deadline)
+        if body_field == 8:
+            raise error(*_wire.decode_error(body))
+        if body_field != answer_field:
+            raise Internal(f"the host answered with envelope field {body_field}, not {answer_field}")
+        return bytes(body)
+
+
+class _TcpTransport(_EnvelopeTransport):
+    """One persistent connection; one call at a time from this client (calls are serialised by a lock)."""
+
+    def __init__(self, host, port):
+        self._address = (host, port)
+        self._socket = None
+        self._lock = threading.Lock()
+
+    def _exchange(self, request_id, envelope, deadline):
+        with self._lock:
+            try:
+                sock = self._connected(deadline)
+                sock.settimeout(max(deadline - time.time(), 0.001))
+                sock.sendall(struct.pack(">I", len(envelope)) + envelope)
+                while True:
+                    (length,) = struct.unpack(">I", self._read(sock, 4))
+                    answer_id, body_field, body = _wire.decode_envelope(self._read(sock, length))
+                    if answer_id == request_id:
+                        return body_field, body
+            except socket.timeout:
+                self.close()
+                raise DeadlineExceeded(f"no answer from tcp://{self._address[0]}:{self._address[1]} before the deadline")
+            except OSError as ex:
+                self.close()
+                raise Unavailable(f"cannot reach tcp://{self._address[0]}:{self._address[1]}: {ex.strerror or ex}; "
+                                  "is `modulus serve` running there?")
+
+    def _connected(self, deadline):
+        if self._socket is None:
+            self._socket = socket.create_connection(self._address, timeout=max(min(deadline - time.time(), 10), 0.001))
+            self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return self._socket
+
+    @staticmethod
+    def _read(sock, n):
+        chunks, remaining = [], n
+        while remaining:
+            chunk = sock.recv(min(remaining, 1 << 20))
+            if not chunk:
+                raise ConnectionError("the host closed the connection")
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def close(self):
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+
+
+class _UdpTransport(_EnvelopeTransport):
+    """One datagram each way; resent with the same id, waiting twice as long each time, until answered."""
+
+    def __init__(self, host, port):
+        self._address = (host, port)
+        self._socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+        self._socket.connect(self._address)
+        self._lock = threading.Lock()
+
+    def _exchange(self, request_id, envelope, deadline):
+        if len(envelope) > MAX_DATAGRAM:
+            raise ResourceExhausted(f"the request is {len(envelope)} bytes, over UDP's {MAX_DATAGRAM}-byte datagram "
+                                    "limit; call over tcp:// or grpc:// instead")
+        wait = 0.05
+        with self._lock:
+            while time.time() < deadline:
+                try:
+                    self._socket.send(envelope)
+                    until = min(time.time() + wait, deadline)
+                    while time.time() < until:
+                        self._socket.settimeout(max(until - time.time(), 0.001))
+                        answer_id, body_field, body = _wire.decode_envelope(self._socket.recv(65536))
+                        if answer_id == request_id:
+                            return body_field, body
+                except socket.timeout:
+                    pass
+                except ConnectionRefusedError:
+                    raise Unavailable(f"nothing listens at udp://{self._address[0]}:{self._address[1]}; "
+                                      "is `modulus serve` running there with UDP on?")
+                wait = min(wait * 2, 1.0)
+        raise DeadlineExceeded(f"no answer from udp://{self._address[0]}:{self._address[1]} before the deadline")
+
+    def close(self):
+        self._socket.close()
+
+
+class _GrpcTransport:
+    """gRPC through grpcio's generic calls: the messages are encoded by this package, not by protobuf."""
+
+    def __init__(self, host, port):
+        try:
+            import grpc
+        except ImportError as ex:
+            raise Unavailable("grpc:// needs grpcio (Debian: apt-get install python3-grpcio); "
+                              "tcp:// and udp:// need nothing beyond the standard library") from ex
+        self._grpc = grpc
+        self._target = f"{host}:{port}"
+        self._channel = grpc.insecure_channel(self._target)
+        self._call = self._channel.unary_unary("/modulus.v1.ModuleService/Call")
+        self._list = self._channel.unary_unary("/modulus.v1.ModuleService/ListModules")
+        self._info = self._channel.unary_unary("/modulus.v1.ModuleService/GetModuleInfo")
+
+    def call(self, request_id, call_request, deadline):
+        return self._invoke(self._call, call_request, deadline)
+
+    def list(self, request_id, deadline):
+        return self._invoke(self._list, b"", deadline)
+
+    def info(self, request_id, module, deadline):
+        return self._invoke(self._info, _wire.encode_info_request(module), deadline)
+
+    def _invoke(self, method, request, deadline):
+        try:
+            answer = method(request, timeout=max(deadline - time.time(), 0.001))
+        except self._grpc.RpcError as ex:
+            code = ex.code().value[0]
+            details = ex.details() or ex.code().name
+            if code == StatusCode.UNAVAILABLE:
+                details = f"cannot reach grpc://{self._target}: {details}; is `modulus serve` running there?"
+            raise error(code, details) from None
+        return answer
+
+    def close(self):
+        self._channel.close()

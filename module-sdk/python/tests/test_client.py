@@ -1,0 +1,87 @@
+"""The Python caller against a real host: MODULUS_TEST_URLS lists its grpc://, tcp:// and udp:// addresses.
+
+Run by the functional tests (tests/Modulus.FunctionalTests/PythonCallerTests.cs), or by hand:
+    MODULUS_TEST_URLS=tcp://127.0.0.1:7051 PYTHONPATH=module-sdk/python python3 -m unittest discover -s module-sdk/python/tests
+"""
+
+import os
+import unittest
+
+import numpy as np
+
+import modulus
+import modulus.client
+from modulus import _wire
+
+URLS = [u for u in os.environ.get("MODULUS_TEST_URLS", "").split(",") if u]
+
+
+class WireTests(unittest.TestCase):
+    """The hand-written codec agrees with itself for every kind of value."""
+
+    def test_values_round_trip(self):
+        for value in [None, True, False, 0, -1, 2**63 - 1, -(2**63), 1.5, float("inf"), "", "héllo", b"\x00\xff",
+                      [1, [2, [None]]], {"b": 1, "a": {"c": []}}]:
+            with self.subTest(value=value):
+                self.assertEqual(value, _wire.decode_value(_wire.encode_value(value)))
+
+    def test_tensor_round_trips_as_numpy(self):
+        array = np.arange(6, dtype=np.float32).reshape(2, 3)
+        back = _wire.decode_value(_wire.encode_value(array))
+        self.assertEqual(back.dtype, np.float32)
+        np.testing.assert_array_equal(array, back)
+
+    def test_unsupported_value_says_what_is_supported(self):
+        with self.assertRaisesRegex(TypeError, "cannot be sent to a module"):
+            _wire.encode_value(object())
+
+    def test_malformed_message_is_an_error_not_a_hang(self):
+        with self.assertRaises(ValueError):
+            _wire.decode_value(b"\x2a\xff\xff")
+
+
+@unittest.skipUnless(URLS, "MODULUS_TEST_URLS names no host")
+class CallerTests(unittest.TestCase):
+    def test_calls_give_the_same_results_on_every_transport(self):
+        value = {"none": None, "bool": True, "int": -(2**63), "float": 0.1, "str": "héllo", "bytes": b"\x00\x01",
+                 "list": [1, "two", []], "tensor": np.array([[1.5], [-2.0]], dtype=np.float32)}
+        for url in URLS:
+            with self.subTest(url=url), modulus.client.connect(url, timeout=20) as host:
+                self.assertEqual([31373, 995], host.call("text.tokenize", "hello world"))
+                self.assertEqual("hello world", host.call("text.tokenize/decode", [31373, 995]))
+                self.assertEqual(2, host.call("text.stats", "The cat. The dog.", top=2)["top_words"][0][1])
+                for module in ("util.echo", "util.pyecho"):
+                    echoed = host.call(module, value)
+                    tensor = echoed.pop("tensor")
+                    expected = dict(value)
+                    np.testing.assert_array_equal(expected.pop("tensor"), tensor)
+                    self.assertEqual(expected, echoed)
+
+    def test_errors_raise_the_class_of_their_code(self):
+        for url in URLS:
+            with self.subTest(url=url), modulus.client.connect(url, timeout=20) as host:
+                with self.assertRaises(modulus.NotFound):
+                    host.call("no.such.module")
+                with self.assertRaisesRegex(modulus.InvalidArgument, 'argument "text" must be string'):
+                    host.call("text.tokenize", 42)
+
+    def test_list_and_info(self):
+        for url in URLS:
+            with self.subTest(url=url), modulus.client.connect(url, timeout=20) as host:
+                names = [m["name"] for m in host.list()["modules"]]
+                self.assertIn("text.tokenize", names)
+                info = host.info("text.tokenize")
+                self.assertEqual(["forward", "decode", "count"], [e["name"] for e in info["endpoints"]])
+                with self.assertRaises(modulus.NotFound):
+                    host.info("no.such.module")
+
+    def test_udp_request_over_a_datagram_names_tcp(self):
+        udp = [u for u in URLS if u.startswith("udp://")]
+        for url in udp:
+            with modulus.client.connect(url, timeout=20) as host:
+                with self.assertRaisesRegex(modulus.ResourceExhausted, "tcp://"):
+                    host.call("util.echo", b"x" * 70_000)
+
+
+if __name__ == "__main__":
+    unittest.main()
