@@ -6,7 +6,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: all deps build cli test run install rtt clean
+.PHONY: all deps build cli test run install rtt bench-transports clean
 
 all: build
 
@@ -35,7 +35,13 @@ install: deps
 
 # Round-trip time of a trivial call (C# and Python module) over gRPC, and serve start-up time.
 rtt: build
+	dotnet build-server shutdown >/dev/null 2>&1 || true
 	$(DOTNET) run --project tests/benchmarks/Modulus.Benchmarks.RoundTrip -c $(CONFIG) --no-build -- --cli $(CLI) --tree modules
+
+# Round trip and throughput over gRPC, TCP and UDP beside a bare TCP ping-pong.
+bench-transports: build
+	dotnet build-server shutdown >/dev/null 2>&1 || true
+	$(DOTNET) run --project tests/benchmarks/Modulus.Benchmarks.Transports -c $(CONFIG) --no-build -- --cli $(CLI) --tree modules --calls 10000 --seconds 3
 
 clean:
 	rm -rf artifacts

@@ -6,7 +6,7 @@
 // Usage: Modulus.Benchmarks.RoundTrip [--cli artifacts/cli/modulus] [--tree modules] [--calls 5000] [--warmup 1000]
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.RegularExpressions;
+using Modulus.Benchmarks;
 using Modulus.Client;
 using Modulus.Sdk;
 
@@ -20,6 +20,7 @@ if (!File.Exists(cli))
     return 2;
 }
 
+const string Payload = "ping-16-bytes-..";
 var home = Path.Combine(Path.GetTempPath(), "modulus-rtt-" + Environment.ProcessId);
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
 Console.WriteLine($"tree: {Path.GetFullPath(tree)}; calls per case: {calls} after {warmup} warm-up calls; one call in flight");
@@ -27,18 +28,18 @@ Console.WriteLine();
 
 try
 {
-    var cold = await StartHostAsync(cli, tree, home);
+    var (cold, coldFirstCall) = await StartAndCallAsync(cli, tree, home);
     await cold.DisposeAsync();
-    var warm = await StartHostAsync(cli, tree, home);
+    var (warm, warmFirstCall) = await StartAndCallAsync(cli, tree, home);
     Console.WriteLine("| serve start-up | to 'Serving' line | to first call answered |");
     Console.WriteLine("|---|---|---|");
-    Console.WriteLine($"| cold (empty compile cache) | {cold.ReadyMs:0} ms | {cold.FirstCallMs:0} ms |");
-    Console.WriteLine($"| warm (compiled modules cached) | {warm.ReadyMs:0} ms | {warm.FirstCallMs:0} ms |");
+    Console.WriteLine($"| cold (empty compile cache) | {cold.ReadyMs:0} ms | {coldFirstCall:0} ms |");
+    Console.WriteLine($"| warm (compiled modules cached) | {warm.ReadyMs:0} ms | {warmFirstCall:0} ms |");
     Console.WriteLine();
 
     await using (warm)
     {
-        await using var client = ModulusClient.Connect(warm.Address);
+        await using var client = ModulusClient.Connect(warm.Address("grpc"));
         Console.WriteLine("| trivial call over gRPC | p50 | p90 | p99 | mean |");
         Console.WriteLine("|---|---|---|---|---|");
         // Alternate rounds between the modules so that drift on a noisy machine hits both alike.
@@ -59,8 +60,8 @@ try
 
         foreach (var module in modules)
         {
-            var samples = results[module].ToArray();
-            Console.WriteLine($"| {module} (\"{Payload}\") | {Percentile(samples, 0.50):0.0} µs | {Percentile(samples, 0.90):0.0} µs | {Percentile(samples, 0.99):0.0} µs | {samples.Average():0.0} µs |");
+            var samples = results[module];
+            Console.WriteLine($"| {module} (\"{Payload}\") | {HostProcess.Percentile(samples, 0.50):0.0} µs | {HostProcess.Percentile(samples, 0.90):0.0} µs | {HostProcess.Percentile(samples, 0.99):0.0} µs | {samples.Average():0.0} µs |");
         }
     }
 }
@@ -89,62 +90,17 @@ static async Task<double[]> MeasureAsync(ModulusClient client, string module, in
     return samples;
 }
 
-static double Percentile(double[] samples, double p)
+static async Task<(HostProcess Host, double FirstCallMs)> StartAndCallAsync(string cli, string tree, string home)
 {
-    var sorted = samples.Order().ToArray();
-    return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-}
-
-static async Task<HostProcess> StartHostAsync(string cli, string tree, string home)
-{
-    var info = new ProcessStartInfo(cli, ["serve", tree, "--grpc-port", "0", "--no-watch"])
-    {
-        RedirectStandardOutput = true,
-        RedirectStandardError = true,
-        UseShellExecute = false,
-    };
-    info.Environment["MODULUS_HOME"] = home;
-    var stopwatch = Stopwatch.StartNew();
-    var process = Process.Start(info)!;
-    _ = process.StandardError.ReadToEndAsync();
-    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-    while (true)
-    {
-        var line = await process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException("modulus serve exited before serving");
-        var match = Regex.Match(line, @"on (grpc://\S+)");
-        if (!match.Success)
-        {
-            continue;
-        }
-
-        var ready = stopwatch.Elapsed.TotalMilliseconds;
-        await using var client = ModulusClient.Connect(match.Groups[1].Value);
-        await client.CallAsync("util.echo", "first");
-        return new HostProcess(process, match.Groups[1].Value, ready, stopwatch.Elapsed.TotalMilliseconds);
-    }
+    var started = Stopwatch.StartNew();
+    var host = await HostProcess.StartAsync(cli, tree, home);
+    await using var client = ModulusClient.Connect(host.Address("grpc"));
+    await client.CallAsync("util.echo", "first");
+    return (host, started.Elapsed.TotalMilliseconds);
 }
 
 string Option(string name, string fallback)
 {
     var index = Array.IndexOf(args, name);
     return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
-}
-
-internal sealed record HostProcess(Process Process, string Address, double ReadyMs, double FirstCallMs) : IAsyncDisposable
-{
-    public async ValueTask DisposeAsync()
-    {
-        if (!Process.HasExited)
-        {
-            Process.Kill(entireProcessTree: true);
-            await Process.WaitForExitAsync();
-        }
-
-        Process.Dispose();
-    }
-}
-
-internal static partial class Program
-{
-    internal const string Payload = "ping-16-bytes-..";
 }
