@@ -28,6 +28,7 @@ public static class CallMapper
             request.Kwargs.Count == 0 ? EmptyKwargs : ValueMapper.FromEntries(request.Kwargs))
         {
             RequestId = request.Id,
+            RequestBytes = request.CalculateSize(),
             Deadline = request.DeadlineUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(request.DeadlineUnixMs) : null,
         };
     }

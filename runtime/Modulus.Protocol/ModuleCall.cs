@@ -23,6 +23,9 @@ public sealed record ModuleCall(string Module, string Endpoint, IReadOnlyList<Va
     /// <summary>The verified caller address, when the request was signed.</summary>
     public string? Caller { get; init; }
 
+    /// <summary>The size of the request on the wire, in bytes; 0 when unknown.</summary>
+    public int RequestBytes { get; init; }
+
     /// <summary>Where the request came from (an IP address), as the transport saw it; for per-caller limits of unsigned calls.</summary>
     public string? Peer { get; init; }
 

@@ -71,6 +71,12 @@ internal sealed class ModuleTree : IModuleCatalog, IModuleInvoker, IAsyncDisposa
             var target = $"{call.Module}/{endpoint.Name}";
             var manifest = entry.Source.Manifest;
             await AccessGuard.CheckAsync(call.Module, manifest.Access, call.Caller, _stakes, cancellationToken).ConfigureAwait(false);
+            if (call.RequestBytes > manifest.Limits.MaxRequestBytes)
+            {
+                throw new ModulusException(StatusCode.ResourceExhausted,
+                    $"the request to {target} is {call.RequestBytes} bytes; the module accepts at most {manifest.Limits.MaxRequestBytes} (limits.max_request_bytes)");
+            }
+
             if (entry.CallerLimiter is { } rate)
             {
                 var who = call.Caller ?? call.Peer ?? "anonymous";

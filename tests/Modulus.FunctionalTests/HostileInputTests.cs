@@ -19,6 +19,7 @@ public sealed class HostileInputTests : IAsyncLifetime
         {
             o.FrameTimeout = TimeSpan.FromMilliseconds(500);
             o.MaxRequestBytes = 1024 * 1024;
+            o.MaxConnections = 8;
         });
     }
 
@@ -100,6 +101,38 @@ public sealed class HostileInputTests : IAsyncLifetime
             await socket.SendToAsync(garbage, SocketFlags.None, Endpoint("udp"));
         }
 
+        await AssertStillServesAsync();
+    }
+
+    [Fact]
+    public async Task Tcp_ConnectionsOverTheLimit_AreRefused_AndFreedSlotsServeAgain()
+    {
+        // The test host's own client holds a gRPC connection; idle sockets fill the rest of the 8.
+        var held = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < 12; i++)
+            {
+                held.Add(await ConnectAsync());
+            }
+
+            var refused = 0;
+            foreach (var socket in held)
+            {
+                if (await ClosedByHostAsync(socket, TimeSpan.FromMilliseconds(300)))
+                {
+                    refused++;
+                }
+            }
+
+            Assert.InRange(refused, 4, 12);
+        }
+        finally
+        {
+            held.ForEach(s => s.Dispose());
+        }
+
+        await Task.Delay(200);
         await AssertStillServesAsync();
     }
 

@@ -86,6 +86,7 @@ public class ValueMapperTests
         Assert.Equal(("text.tokenize", "decode", 7UL, deadline), (back.Module, back.Endpoint, back.RequestId, back.Deadline));
         Assert.Equal(call.Args, back.Args);
         Assert.True(back.Kwargs["skip"].AsBool());
+        Assert.Equal(CallMapper.ToMessage(call).CalculateSize(), back.RequestBytes);
     }
 
     [Fact]

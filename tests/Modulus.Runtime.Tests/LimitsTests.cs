@@ -78,4 +78,18 @@ public class LimitsTests
         Assert.Equal("done", (await running).AsString());
         Assert.Equal("done", (await queued).AsString());
     }
+
+    [Fact]
+    public async Task Call_OverTheModulesRequestSize_IsResourceExhaustedNamingTheLimit()
+    {
+        using var tree = new TempTree();
+        tree.AddCSharp("small", "public sealed class S : Module { public int Forward(string text) => text.Length; }", """, "limits": { "max_request_bytes": 1000 }""");
+        await using var runtime = await RuntimeHarness.StartAsync(tree);
+
+        var call = new Modulus.Protocol.ModuleCall("small", "forward", [new string('x', 2000)], new Dictionary<string, Value>()) { RequestBytes = 2010 };
+        var ex = await Assert.ThrowsAsync<ModulusException>(async () => await runtime.Invoker.InvokeAsync(call, CancellationToken.None));
+        Assert.Equal(StatusCode.ResourceExhausted, ex.Code);
+        Assert.Contains("limits.max_request_bytes", ex.Message);
+        Assert.Equal(5, (await runtime.CallAsync("small", "hello")).AsInt());
+    }
 }
