@@ -79,6 +79,7 @@ public sealed class ModulusServer : IAsyncDisposable
             runtime.Watch = options.Runtime.Watch;
             runtime.CacheDirectory = options.Runtime.CacheDirectory;
             runtime.ReloadDebounce = options.Runtime.ReloadDebounce;
+            runtime.RescanInterval = options.Runtime.RescanInterval;
             runtime.Python = options.Runtime.Python;
         });
         builder.Services.AddModulusGrpc(options);

@@ -329,7 +329,10 @@ internal sealed class ModuleTree : IModuleCatalog, IModuleInvoker, IAsyncDisposa
             await entry.ReleaseAsync().ConfigureAwait(false);
         }
 
-        RuntimeLog.TreeLoaded(_logger, Root, next.Count, faults.Count, toLoad.Count, stopwatch.ElapsedMilliseconds);
+        if (toLoad.Count > 0 || retired.Count > 0 || current == Snapshot.Empty)
+        {
+            RuntimeLog.TreeLoaded(_logger, Root, next.Count, faults.Count, toLoad.Count, stopwatch.ElapsedMilliseconds);
+        }
     }
 
     private async Task<LoadedModule> LoadAsync(ModuleSource source, CancellationToken cancellationToken)

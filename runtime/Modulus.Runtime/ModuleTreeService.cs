@@ -60,8 +60,10 @@ internal sealed class ModuleTreeService(ModuleTree tree, IOptions<ModulusRuntime
 
             try
             {
-                while (await changes.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+                while (!stoppingToken.IsCancellationRequested)
                 {
+                    await WaitForChangeAsync(changes.Reader, options.Value.RescanInterval, stoppingToken).ConfigureAwait(false);
+
                     // Wait until the tree has been quiet for a moment: an editor's save is several events.
                     do
                     {
@@ -84,6 +86,21 @@ internal sealed class ModuleTreeService(ModuleTree tree, IOptions<ModulusRuntime
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
             }
+        }
+    }
+
+    /// <summary>Returns at the first file event or after the rescan interval, whichever comes first.</summary>
+    private static async Task WaitForChangeAsync(ChannelReader<bool> changes, TimeSpan interval, CancellationToken stoppingToken)
+    {
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        timer.CancelAfter(interval);
+        try
+        {
+            await changes.WaitToReadAsync(timer.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            // The interval passed without an event: rescan anyway.
         }
     }
 

@@ -12,6 +12,13 @@ public sealed class ModulusRuntimeOptions
     /// <summary>Whether to watch the tree and reload changed, added and removed modules.</summary>
     public bool Watch { get; set; } = true;
 
+    /// <summary>
+    /// How often the tree is rescanned even without a file event. File watching can miss files written
+    /// into a folder just created (the watch on the new folder comes after them); this catches them.
+    /// A rescan reads file sizes and times only, and reloads nothing that did not change.
+    /// </summary>
+    public TimeSpan RescanInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How long the tree must be quiet after a change before it is rescanned.</summary>
     public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromMilliseconds(250);
 
