@@ -5,18 +5,16 @@
 // The host runs as its own process (the published CLI), as a user runs it; the client is this process.
 // Usage: Modulus.Benchmarks.RoundTrip [--cli artifacts/cli/modulus] [--tree modules] [--calls 5000] [--warmup 1000]
 using System.Diagnostics;
-using System.Globalization;
 using Modulus.Benchmarks;
 using Modulus.Client;
 using Modulus.Sdk;
 
-var cli = Option("--cli", "artifacts/cli/modulus");
-var tree = Option("--tree", "modules");
-var calls = int.Parse(Option("--calls", "5000"), CultureInfo.InvariantCulture);
-var warmup = int.Parse(Option("--warmup", "1000"), CultureInfo.InvariantCulture);
-if (!File.Exists(cli))
+var arguments = new BenchmarkArguments(args);
+var (cli, tree) = (arguments.Cli, arguments.Tree);
+var calls = (int)arguments.Number("--calls", 5000);
+var warmup = (int)arguments.Number("--warmup", 1000);
+if (!arguments.CliExists())
 {
-    Console.Error.WriteLine($"error: {cli} does not exist; run `make build` first, or pass --cli PATH");
     return 2;
 }
 
@@ -97,10 +95,4 @@ static async Task<(HostProcess Host, double FirstCallMs)> StartAndCallAsync(stri
     await using var client = ModulusClient.Connect(host.Address("grpc"));
     await client.CallAsync("util.echo", "first");
     return (host, started.Elapsed.TotalMilliseconds);
-}
-
-string Option(string name, string fallback)
-{
-    var index = Array.IndexOf(args, name);
-    return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
 }

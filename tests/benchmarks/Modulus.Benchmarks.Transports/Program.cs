@@ -3,20 +3,18 @@
 // the same run as the floor this machine allows.
 // Usage: Modulus.Benchmarks.Transports [--cli artifacts/cli/modulus] [--tree modules] [--calls 5000] [--seconds 3]
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Modulus.Benchmarks;
 using Modulus.Client;
 using Modulus.Sdk;
 
-var cli = Option("--cli", "artifacts/cli/modulus");
-var tree = Option("--tree", "modules");
-var calls = int.Parse(Option("--calls", "5000"), CultureInfo.InvariantCulture);
-var seconds = double.Parse(Option("--seconds", "3"), CultureInfo.InvariantCulture);
-if (!File.Exists(cli))
+var arguments = new BenchmarkArguments(args);
+var (cli, tree) = (arguments.Cli, arguments.Tree);
+var calls = (int)arguments.Number("--calls", 5000);
+var seconds = arguments.Number("--seconds", 3);
+if (!arguments.CliExists())
 {
-    Console.Error.WriteLine($"error: {cli} does not exist; run `make build` first, or pass --cli PATH");
     return 2;
 }
 
@@ -160,10 +158,4 @@ static async Task<double[]> BarePingPongAsync(int calls)
     socket.Shutdown(SocketShutdown.Both);
     await server;
     return samples;
-}
-
-string Option(string name, string fallback)
-{
-    var index = Array.IndexOf(args, name);
-    return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
 }
