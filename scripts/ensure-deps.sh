@@ -24,15 +24,22 @@ for extra in "$@"; do
   fi
 done
 
-if [ ${#packages[@]} -eq 0 ]; then
-  exit 0
+if [ ${#packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing from Debian: ${packages[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq "${packages[@]}" >/dev/null
+  else
+    echo "warning: Python modules need: apt-get install ${packages[*]} (run as root, or set MODULUS_PYTHON to an interpreter that has them)" >&2
+  fi
 fi
 
-if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-  echo "Installing from Debian: ${packages[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq "${packages[@]}" >/dev/null
-else
-  echo "warning: Python modules need: apt-get install ${packages[*]} (run as root, or set MODULUS_PYTHON to an interpreter that has them)" >&2
+# The registry's development chain and compiler: @foundry-rs/anvil, solc and OpenZeppelin from npm,
+# at the versions pinned in registry/contracts/package-lock.json, installed into the repository.
+contracts="$(dirname "$0")/../registry/contracts"
+if [ ! -x "$contracts/node_modules/.bin/anvil" ] || [ ! -d "$contracts/node_modules/solc" ] \
+   || [ "$contracts/package-lock.json" -nt "$contracts/node_modules/.package-lock.json" ]; then
+  echo "Installing the registry's npm packages (anvil, solc, OpenZeppelin) into registry/contracts"
+  (cd "$contracts" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi

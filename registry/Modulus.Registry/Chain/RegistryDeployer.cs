@@ -1,0 +1,42 @@
+using System.Numerics;
+using System.Text;
+using Modulus.Registry.Contracts;
+using Nethereum.Util;
+using Nethereum.Web3;
+
+namespace Modulus.Registry.Chain;
+
+/// <summary>Where the registry's contracts live on one chain.</summary>
+/// <param name="ChainId">The chain's id.</param>
+/// <param name="Token">The $GPT token.</param>
+/// <param name="Registry">The module registry.</param>
+/// <param name="Staking">Staking and voting.</param>
+/// <param name="Block">The block the first contract was deployed in: where an indexer starts.</param>
+public sealed record RegistryDeployment(BigInteger ChainId, string Token, string Registry, string Staking, BigInteger Block);
+
+/// <summary>Deploys the three contracts, wired to each other.</summary>
+public static class RegistryDeployer
+{
+    /// <summary>Deploys with the web3's account as the token's admin and minter.</summary>
+    public static async Task<RegistryDeployment> DeployAsync(IWeb3 web3, TimeSpan unstakeCooldown, CancellationToken cancellationToken = default)
+    {
+        var admin = web3.TransactionManager.Account?.Address
+            ?? throw new InvalidOperationException("Deploying needs a web3 with an account to sign with.");
+        var token = await web3.Eth.GetContractDeploymentHandler<GptTokenDeployment>()
+            .SendRequestAndWaitForReceiptAsync(new GptTokenDeployment { Admin = admin }, cancellationToken).ConfigureAwait(false);
+        var registry = await web3.Eth.GetContractDeploymentHandler<ModuleRegistryDeployment>()
+            .SendRequestAndWaitForReceiptAsync(new ModuleRegistryDeployment(), cancellationToken).ConfigureAwait(false);
+        var staking = await web3.Eth.GetContractDeploymentHandler<ModuleStakingDeployment>()
+            .SendRequestAndWaitForReceiptAsync(
+                new ModuleStakingDeployment { Token = token.ContractAddress, Registry = registry.ContractAddress, Cooldown = (BigInteger)unstakeCooldown.TotalSeconds },
+                cancellationToken).ConfigureAwait(false);
+        var chainId = await web3.Eth.ChainId.SendRequestAsync().ConfigureAwait(false);
+        return new RegistryDeployment(chainId.Value, token.ContractAddress, registry.ContractAddress, staking.ContractAddress, token.BlockNumber.Value);
+    }
+}
+
+/// <summary>How the contracts key a module: keccak256 of its name.</summary>
+public static class ModuleId
+{
+    public static byte[] Of(string name) => Sha3Keccack.Current.CalculateHash(Encoding.UTF8.GetBytes(name));
+}

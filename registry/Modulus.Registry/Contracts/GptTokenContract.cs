@@ -1,0 +1,58 @@
+using System.Numerics;
+using Nethereum.ABI.FunctionEncoding.Attributes;
+using Nethereum.Contracts;
+
+namespace Modulus.Registry.Contracts;
+
+public sealed class GptTokenDeployment() : ContractDeploymentMessage(ContractArtifacts.GptToken)
+{
+    [Parameter("address", "admin", 1)]
+    public string Admin { get; set; } = string.Empty;
+}
+
+[Function("mint")]
+public sealed class MintFunction : FunctionMessage
+{
+    [Parameter("address", "to", 1)]
+    public string To { get; set; } = string.Empty;
+
+    [Parameter("uint256", "amount", 2)]
+    public BigInteger Amount { get; set; }
+}
+
+[Function("approve", "bool")]
+public sealed class ApproveFunction : FunctionMessage
+{
+    [Parameter("address", "spender", 1)]
+    public string Spender { get; set; } = string.Empty;
+
+    [Parameter("uint256", "value", 2)]
+    public BigInteger Value { get; set; }
+}
+
+[Function("transfer", "bool")]
+public sealed class TransferFunction : FunctionMessage
+{
+    [Parameter("address", "to", 1)]
+    public string To { get; set; } = string.Empty;
+
+    [Parameter("uint256", "value", 2)]
+    public BigInteger Value { get; set; }
+}
+
+[Function("balanceOf", "uint256")]
+public sealed class BalanceOfFunction : FunctionMessage
+{
+    [Parameter("address", "account", 1)]
+    public string Account { get; set; } = string.Empty;
+}
+
+[Error("AccessControlUnauthorizedAccount")]
+public sealed class AccessControlUnauthorizedAccountError
+{
+    [Parameter("address", "account", 1)]
+    public string Account { get; set; } = string.Empty;
+
+    [Parameter("bytes32", "neededRole", 2)]
+    public byte[] NeededRole { get; set; } = [];
+}

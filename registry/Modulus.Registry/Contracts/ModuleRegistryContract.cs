@@ -1,0 +1,310 @@
+using System.Numerics;
+using Nethereum.ABI.FunctionEncoding.Attributes;
+using Nethereum.Contracts;
+
+namespace Modulus.Registry.Contracts;
+
+public sealed class ModuleRegistryDeployment() : ContractDeploymentMessage(ContractArtifacts.ModuleRegistry);
+
+[Function("commitmentOf", "bytes32")]
+public sealed class CommitmentOfFunction : FunctionMessage
+{
+    [Parameter("string", "name", 1)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter("address", "claimant", 2)]
+    public string Claimant { get; set; } = string.Empty;
+
+    [Parameter("bytes32", "salt", 3)]
+    public byte[] Salt { get; set; } = [];
+}
+
+[Function("commitName")]
+public sealed class CommitNameFunction : FunctionMessage
+{
+    [Parameter("bytes32", "commitment", 1)]
+    public byte[] Commitment { get; set; } = [];
+}
+
+[Function("claimName")]
+public sealed class ClaimNameFunction : FunctionMessage
+{
+    [Parameter("string", "name", 1)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter("bytes32", "salt", 2)]
+    public byte[] Salt { get; set; } = [];
+}
+
+[Function("transferName")]
+public sealed class TransferNameFunction : FunctionMessage
+{
+    [Parameter("string", "name", 1)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter("address", "to", 2)]
+    public string To { get; set; } = string.Empty;
+}
+
+[Function("publish")]
+public sealed class PublishFunction : FunctionMessage
+{
+    [Parameter("string", "name", 1)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter("string", "version", 2)]
+    public string Version { get; set; } = string.Empty;
+
+    [Parameter("bytes32", "contentHash", 3)]
+    public byte[] ContentHash { get; set; } = [];
+
+    [Parameter("string", "packageUri", 4)]
+    public string PackageUri { get; set; } = string.Empty;
+}
+
+[Function("deprecate")]
+public sealed class DeprecateFunction : FunctionMessage
+{
+    [Parameter("string", "name", 1)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter("string", "version", 2)]
+    public string Version { get; set; } = string.Empty;
+
+    [Parameter("string", "reason", 3)]
+    public string Reason { get; set; } = string.Empty;
+}
+
+[Function("announce")]
+public sealed class AnnounceFunction : FunctionMessage
+{
+    [Parameter("string", "name", 1)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter("string", "version", 2)]
+    public string Version { get; set; } = string.Empty;
+
+    [Parameter("string", "endpoint", 3)]
+    public string Endpoint { get; set; } = string.Empty;
+}
+
+[Function("withdraw")]
+public sealed class WithdrawHostFunction : FunctionMessage
+{
+    [Parameter("string", "name", 1)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter("string", "version", 2)]
+    public string Version { get; set; } = string.Empty;
+}
+
+[Function("ownerOf", "address")]
+public sealed class OwnerOfFunction : FunctionMessage
+{
+    [Parameter("string", "name", 1)]
+    public string Name { get; set; } = string.Empty;
+}
+
+[Function("getVersion", typeof(VersionOutput))]
+public sealed class GetVersionFunction : FunctionMessage
+{
+    [Parameter("string", "name", 1)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter("string", "version", 2)]
+    public string Version { get; set; } = string.Empty;
+}
+
+[FunctionOutput]
+public sealed class VersionOutput : IFunctionOutputDTO
+{
+    [Parameter("bytes32", "contentHash", 1)]
+    public byte[] ContentHash { get; set; } = [];
+
+    [Parameter("string", "packageUri", 2)]
+    public string PackageUri { get; set; } = string.Empty;
+
+    [Parameter("uint64", "publishedAt", 3)]
+    public ulong PublishedAt { get; set; }
+
+    [Parameter("bool", "deprecated", 4)]
+    public bool Deprecated { get; set; }
+}
+
+[Function("versions", "string[]")]
+public sealed class VersionsFunction : FunctionMessage
+{
+    [Parameter("string", "name", 1)]
+    public string Name { get; set; } = string.Empty;
+}
+
+[Function("hostEndpoint", "string")]
+public sealed class HostEndpointFunction : FunctionMessage
+{
+    [Parameter("string", "name", 1)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter("string", "version", 2)]
+    public string Version { get; set; } = string.Empty;
+
+    [Parameter("address", "host", 3)]
+    public string Host { get; set; } = string.Empty;
+}
+
+[Function("moduleCount", "uint256")]
+public sealed class ModuleCountFunction : FunctionMessage;
+
+[Event("NameClaimed")]
+public sealed class NameClaimedEvent : IEventDTO
+{
+    [Parameter("bytes32", "nameHash", 1, true)]
+    public byte[] NameHash { get; set; } = [];
+
+    [Parameter("string", "name", 2, false)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter("address", "owner", 3, true)]
+    public string Owner { get; set; } = string.Empty;
+}
+
+[Event("VersionPublished")]
+public sealed class VersionPublishedEvent : IEventDTO
+{
+    [Parameter("bytes32", "nameHash", 1, true)]
+    public byte[] NameHash { get; set; } = [];
+
+    [Parameter("string", "name", 2, false)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter("string", "version", 3, false)]
+    public string Version { get; set; } = string.Empty;
+
+    [Parameter("bytes32", "contentHash", 4, false)]
+    public byte[] ContentHash { get; set; } = [];
+
+    [Parameter("string", "packageUri", 5, false)]
+    public string PackageUri { get; set; } = string.Empty;
+}
+
+[Event("HostAnnounced")]
+public sealed class HostAnnouncedEvent : IEventDTO
+{
+    [Parameter("bytes32", "nameHash", 1, true)]
+    public byte[] NameHash { get; set; } = [];
+
+    [Parameter("string", "name", 2, false)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter("string", "version", 3, false)]
+    public string Version { get; set; } = string.Empty;
+
+    [Parameter("address", "host", 4, true)]
+    public string Host { get; set; } = string.Empty;
+
+    [Parameter("string", "endpoint", 5, false)]
+    public string Endpoint { get; set; } = string.Empty;
+}
+
+[Error("NameTaken")]
+public sealed class NameTakenError
+{
+    [Parameter("string", "name", 1)]
+    public string Name { get; set; } = string.Empty;
+}
+
+[Error("InvalidName")]
+public sealed class InvalidNameError
+{
+    [Parameter("string", "name", 1)]
+    public string Name { get; set; } = string.Empty;
+}
+
+[Error("NoCommitment")]
+public sealed class NoCommitmentError;
+
+[Error("CommitmentTooNew")]
+public sealed class CommitmentTooNewError
+{
+    [Parameter("uint256", "committedAt", 1)]
+    public BigInteger CommittedAt { get; set; }
+
+    [Parameter("uint256", "revealableAt", 2)]
+    public BigInteger RevealableAt { get; set; }
+}
+
+[Error("NotOwner")]
+public sealed class NotOwnerError
+{
+    [Parameter("string", "name", 1)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter("address", "owner", 2)]
+    public string Owner { get; set; } = string.Empty;
+}
+
+[Error("UnknownName")]
+public sealed class UnknownNameError
+{
+    [Parameter("string", "name", 1)]
+    public string Name { get; set; } = string.Empty;
+}
+
+[Error("VersionExists")]
+public sealed class VersionExistsError
+{
+    [Parameter("string", "name", 1)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter("string", "version", 2)]
+    public string Version { get; set; } = string.Empty;
+}
+
+[Error("UnknownVersion")]
+public sealed class UnknownVersionError
+{
+    [Parameter("string", "name", 1)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter("string", "version", 2)]
+    public string Version { get; set; } = string.Empty;
+}
+
+[Error("EmptyContentHash")]
+public sealed class EmptyContentHashError;
+
+[Error("NotAnnounced")]
+public sealed class NotAnnouncedError
+{
+    [Parameter("string", "name", 1)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter("string", "version", 2)]
+    public string Version { get; set; } = string.Empty;
+
+    [Parameter("address", "host", 3)]
+    public string Host { get; set; } = string.Empty;
+}
+
+[Error("CommitmentExpired")]
+public sealed class CommitmentExpiredError
+{
+    /// <summary>The commit's block timestamp.</summary>
+    [Parameter("uint256", "committedAt", 1)]
+    public BigInteger CommittedAt { get; set; }
+
+    [Parameter("uint256", "expiredAt", 2)]
+    public BigInteger ExpiredAt { get; set; }
+}
+
+[Error("InvalidVersion")]
+public sealed class InvalidVersionError
+{
+    [Parameter("string", "version", 1)]
+    public string Version { get; set; } = string.Empty;
+}
+
+[Error("EmptyEndpoint")]
+public sealed class EmptyEndpointError;
+
+[Error("ZeroAddress")]
+public sealed class ZeroAddressError;
