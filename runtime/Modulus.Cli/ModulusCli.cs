@@ -17,6 +17,7 @@ internal static class ModulusCli
             InfoCommand.Create(output),
             NewCommand.Create(output),
             KeysCommand.Create(output, keyRing),
+            ChainCommand.Create(output, keyRing),
         };
         return root;
     }

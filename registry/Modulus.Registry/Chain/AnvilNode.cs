@@ -108,7 +108,11 @@ public sealed class AnvilNode : IAsyncDisposable
         throw new InvalidOperationException($"anvil did not answer on {node.RpcUrl} within 30 s");
     }
 
-    /// <summary>$MODULUS_ANVIL, else registry/contracts/node_modules/.bin/anvil above the app or the working folder, else null.</summary>
+    /// <summary>
+    /// $MODULUS_ANVIL, else the native anvil binary the npm package installed under registry/contracts
+    /// (above the app or the working folder), else null. The native binary, not the npm wrapper
+    /// script: the wrapper is a node process that spawns anvil, so stopping it would orphan the node.
+    /// </summary>
     public static string? Locate()
     {
         if (Environment.GetEnvironmentVariable("MODULUS_ANVIL") is { Length: > 0 } configured)
@@ -120,10 +124,19 @@ public sealed class AnvilNode : IAsyncDisposable
         {
             for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
             {
-                var candidate = Path.Combine(directory.FullName, "registry", "contracts", "node_modules", ".bin", "anvil");
-                if (File.Exists(candidate))
+                var packages = Path.Combine(directory.FullName, "registry", "contracts", "node_modules", "@foundry-rs");
+                if (!Directory.Exists(packages))
                 {
-                    return candidate;
+                    continue;
+                }
+
+                // The platform package: anvil-linux-amd64, anvil-darwin-arm64, ...
+                var native = Directory.GetDirectories(packages, "anvil-*")
+                    .Select(platform => Path.Combine(platform, "bin", "anvil"))
+                    .FirstOrDefault(File.Exists);
+                if (native is not null)
+                {
+                    return native;
                 }
             }
         }
