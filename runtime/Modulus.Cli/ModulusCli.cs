@@ -11,14 +11,23 @@ internal static class ModulusCli
     {
         var root = new RootCommand("Modulus: serve machine-learning modules by name over gRPC, call them from anywhere.")
         {
-            ServeCommand.Create(output),
+            ServeCommand.Create(output, keyRing),
             CallCommand.Create(output, keyRing),
             ListCommand.Create(output),
             InfoCommand.Create(output),
             NewCommand.Create(output),
             KeysCommand.Create(output, keyRing),
             ChainCommand.Create(output, keyRing),
+            PublishCommand.Create(output, keyRing),
+            InstallCommand.Create(output),
+            SearchCommand.Create(output),
+            RegistryCommand.Create(output),
         };
+        foreach (var verb in StakeCommands.Create(output, keyRing))
+        {
+            root.Subcommands.Add(verb);
+        }
+
         return root;
     }
 
@@ -31,6 +40,6 @@ internal static class ModulusCli
         var output = new CliOutput(stdout, stderr);
         var root = CreateRootCommand(output, () => keyRing ?? KeyRing.Default);
         var parseResult = root.Parse(args);
-        return await parseResult.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr }).ConfigureAwait(false);
+        return await parseResult.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = TimeSpan.FromSeconds(30) }).ConfigureAwait(false);
     }
 }

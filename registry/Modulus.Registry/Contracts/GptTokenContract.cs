@@ -56,3 +56,16 @@ public sealed class AccessControlUnauthorizedAccountError
     [Parameter("bytes32", "neededRole", 2)]
     public byte[] NeededRole { get; set; } = [];
 }
+
+[Error("ERC20InsufficientBalance")]
+public sealed class Erc20InsufficientBalanceError
+{
+    [Parameter("address", "sender", 1)]
+    public string Sender { get; set; } = string.Empty;
+
+    [Parameter("uint256", "balance", 2)]
+    public BigInteger Balance { get; set; }
+
+    [Parameter("uint256", "needed", 3)]
+    public BigInteger Needed { get; set; }
+}

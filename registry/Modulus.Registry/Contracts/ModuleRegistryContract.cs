@@ -308,3 +308,61 @@ public sealed class EmptyEndpointError;
 
 [Error("ZeroAddress")]
 public sealed class ZeroAddressError;
+
+[Event("NameCommitted")]
+public sealed class NameCommittedEvent : IEventDTO
+{
+    [Parameter("bytes32", "commitment", 1, true)]
+    public byte[] Commitment { get; set; } = [];
+
+    [Parameter("address", "committer", 2, true)]
+    public string Committer { get; set; } = string.Empty;
+}
+
+[Event("NameTransferred")]
+public sealed class NameTransferredEvent : IEventDTO
+{
+    [Parameter("bytes32", "nameHash", 1, true)]
+    public byte[] NameHash { get; set; } = [];
+
+    [Parameter("string", "name", 2, false)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter("address", "from", 3, true)]
+    public string From { get; set; } = string.Empty;
+
+    [Parameter("address", "to", 4, true)]
+    public string To { get; set; } = string.Empty;
+}
+
+[Event("VersionDeprecated")]
+public sealed class VersionDeprecatedEvent : IEventDTO
+{
+    [Parameter("bytes32", "nameHash", 1, true)]
+    public byte[] NameHash { get; set; } = [];
+
+    [Parameter("string", "name", 2, false)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter("string", "version", 3, false)]
+    public string Version { get; set; } = string.Empty;
+
+    [Parameter("string", "reason", 4, false)]
+    public string Reason { get; set; } = string.Empty;
+}
+
+[Event("HostWithdrawn")]
+public sealed class HostWithdrawnEvent : IEventDTO
+{
+    [Parameter("bytes32", "nameHash", 1, true)]
+    public byte[] NameHash { get; set; } = [];
+
+    [Parameter("string", "name", 2, false)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter("string", "version", 3, false)]
+    public string Version { get; set; } = string.Empty;
+
+    [Parameter("address", "host", 4, true)]
+    public string Host { get; set; } = string.Empty;
+}

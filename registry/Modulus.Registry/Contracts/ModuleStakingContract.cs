@@ -211,3 +211,36 @@ public sealed class VoteUnchangedError
     [Parameter("uint8", "direction", 1)]
     public byte Direction { get; set; }
 }
+
+[Event("UnstakeRequested")]
+public sealed class UnstakeRequestedEvent : IEventDTO
+{
+    [Parameter("bytes32", "module", 1, true)]
+    public byte[] Module { get; set; } = [];
+
+    [Parameter("address", "staker", 2, true)]
+    public string Staker { get; set; } = string.Empty;
+
+    [Parameter("uint256", "amount", 3, false)]
+    public BigInteger Amount { get; set; }
+
+    [Parameter("uint256", "unlocksAt", 4, false)]
+    public BigInteger UnlocksAt { get; set; }
+
+    [Parameter("uint256", "stake", 5, false)]
+    public BigInteger Stake { get; set; }
+}
+
+/// <summary>Tokens paid out after the unstake cooldown (the staking contract's <c>Withdrawn</c>, not a host's).</summary>
+[Event("Withdrawn")]
+public sealed class WithdrawnEvent : IEventDTO
+{
+    [Parameter("bytes32", "module", 1, true)]
+    public byte[] Module { get; set; } = [];
+
+    [Parameter("address", "staker", 2, true)]
+    public string Staker { get; set; } = string.Empty;
+
+    [Parameter("uint256", "amount", 3, false)]
+    public BigInteger Amount { get; set; }
+}

@@ -17,8 +17,10 @@ internal static class CallCommand
         var url = CommonOptions.Url();
         var key = new Option<string?>("--key") { Description = "Sign the call with this key from `modulus keys` (the host then knows the caller)." };
         var passphraseFile = Passphrase.FileOption();
+        var resolve = new Option<bool>("--resolve") { Description = "Find a host serving the module through the registry service (see --registry) instead of --url." };
+        var registry = new RegistryAccess().Registry;
 
-        var command = new Command("call", "Call a module's endpoint and print the result as JSON.") { target, args, kw, timeout, url, key, passphraseFile };
+        var command = new Command("call", "Call a module's endpoint and print the result as JSON.") { target, args, kw, timeout, url, key, passphraseFile, resolve, registry };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var kwargs = new Dictionary<string, Value>(StringComparer.Ordinal);
@@ -75,7 +77,33 @@ internal static class CallCommand
                 }
             }
 
-            return await ClientAction.RunAsync(output, parse.GetValue(url)!, options, async client =>
+            var address = parse.GetValue(url)!;
+            if (parse.GetValue(resolve))
+            {
+                var moduleName = parse.GetValue(target)!.Split('/')[0];
+                string? found = null;
+                var exit = await ChainAction.RunAsync(output, async () =>
+                {
+                    using var client = new Modulus.Registry.Service.RegistryClient(parse.GetValue(registry)!);
+                    var resolved = await client.ResolveAsync(moduleName, null, cancellationToken).ConfigureAwait(false);
+                    found = resolved.Hosts.Select(h => h.Endpoint).FirstOrDefault();
+                    if (found is null)
+                    {
+                        output.Error.WriteLine($"error: no host has announced {resolved.Name}@{resolved.Version}; serve it with `modulus serve --announce`, or pass --url");
+                        return CliOutput.ExitFailure;
+                    }
+
+                    return 0;
+                }).ConfigureAwait(false);
+                if (exit != 0)
+                {
+                    return exit;
+                }
+
+                address = found!;
+            }
+
+            return await ClientAction.RunAsync(output, address, options, async client =>
             {
                 var result = await client.CallAsync(parse.GetValue(target)!, positional, kwargs, new ModulusCallOptions(TimeSpan.FromSeconds(seconds)), cancellationToken).ConfigureAwait(false);
                 output.Out.WriteLine(ValueJson.Serialize(result));

@@ -13,9 +13,21 @@ internal static class InfoCommand
         var module = new Argument<string>("module") { Description = "The module's dotted name, e.g. text.tokenize." };
         var url = CommonOptions.Url();
         var json = CommonOptions.Json();
-        var command = new Command("info", "Show a module's endpoints and their signatures.") { module, url, json };
+        var registry = new Option<string?>("--registry")
+        {
+            Description = $"Show what the registry knows instead (owner, versions, hosts, stake, votes), from this registry service (default $MODULUS_REGISTRY, else {Registry.Service.RegistryClient.DefaultUrl}).",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var command = new Command("info", "Show a module's endpoints and their signatures, or with --registry its record in the registry.") { module, url, registry, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (parse.GetResult(registry) is not null)
+            {
+                var registryUrl = parse.GetValue(registry)
+                    ?? (Environment.GetEnvironmentVariable("MODULUS_REGISTRY") is { Length: > 0 } configured ? configured : Registry.Service.RegistryClient.DefaultUrl);
+                return await RegistryInfo.ShowAsync(output, registryUrl, parse.GetValue(module)!, parse.GetValue(json), cancellationToken).ConfigureAwait(false);
+            }
+
             return await ClientAction.RunAsync(output, parse.GetValue(url)!, async client =>
             {
                 var info = await client.InfoAsync(parse.GetValue(module)!, cancellationToken).ConfigureAwait(false);

@@ -2,13 +2,14 @@ using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Modulus.Hosting;
+using Modulus.Registry.Chain;
 
 namespace Modulus.Cli.Commands;
 
 /// <summary><c>modulus serve [TREE]</c>: serves a module tree until Ctrl+C.</summary>
 internal static class ServeCommand
 {
-    public static Command Create(CliOutput output)
+    public static Command Create(CliOutput output, Func<Modulus.Client.Keys.KeyRing> keyRing)
     {
         var tree = new Argument<string>("tree") { Description = "The module tree to serve.", DefaultValueFactory = _ => "modules" };
         var host = new Option<string>("--host") { Description = "The address to listen on.", DefaultValueFactory = _ => "127.0.0.1" };
@@ -20,11 +21,15 @@ internal static class ServeCommand
         var noUdp = new Option<bool>("--no-udp") { Description = "Do not serve UDP." };
         var noWatch = new Option<bool>("--no-watch") { Description = "Do not reload modules when their files change." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log each compile, import and reload." };
+        var announce = new Option<bool>("--announce") { Description = "Announce on chain that this host serves its published modules, and withdraw on shutdown." };
+        var announceEndpoint = new Option<string?>("--announce-endpoint") { Description = "The endpoint to announce, when callers reach this host at another address (e.g. grpc://203.0.113.7:7050); defaults to the gRPC address." };
+        var access = new RegistryAccess();
 
         var command = new Command("serve", "Serve every module below TREE over gRPC, TCP and UDP; edits are picked up without a restart.")
         {
-            tree, host, grpcPort, tcpPort, udpPort, noGrpc, noTcp, noUdp, noWatch, verbose,
+            tree, host, grpcPort, tcpPort, udpPort, noGrpc, noTcp, noUdp, noWatch, verbose, announce, announceEndpoint,
         };
+        access.AddSigningOptions(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var root = Path.GetFullPath(parse.GetValue(tree)!);
@@ -85,6 +90,40 @@ internal static class ServeCommand
                 output.Out.WriteLine($"Serving {catalog.Modules.Count} modules from {root} on {string.Join(" ", server.Addresses)}" +
                     (catalog.Faults.Count > 0 ? $" ({catalog.Faults.Count} failed to load, see above)" : string.Empty));
                 output.Out.Flush();
+                HostAnnouncer? announcer = null;
+                if (parse.GetValue(announce))
+                {
+                    var endpoint = parse.GetValue(announceEndpoint) ?? server.GrpcAddress;
+                    if (endpoint is null)
+                    {
+                        return output.Usage("--announce needs an endpoint: serve gRPC, or pass --announce-endpoint URL");
+                    }
+
+                    var announced = await ChainAction.RunAsync(output, async () =>
+                    {
+                        var contracts = access.Signed(parse, output, keyRing(), out var exit);
+                        if (contracts is null)
+                        {
+                            return exit;
+                        }
+
+                        announcer = new HostAnnouncer(contracts, endpoint);
+                        var outcomes = await announcer.AnnounceAsync(ServedModules(root, catalog), cancellationToken).ConfigureAwait(false);
+                        foreach (var outcome in outcomes.Where(o => !o.Announced))
+                        {
+                            output.Error.WriteLine($"not announced: {outcome.Reason}");
+                        }
+
+                        output.Out.WriteLine($"Announced {announcer.Announced.Count} of {outcomes.Count} modules at {endpoint} from {contracts.Account}");
+                        output.Out.Flush();
+                        return 0;
+                    }).ConfigureAwait(false);
+                    if (announced != 0)
+                    {
+                        return announced;
+                    }
+                }
+
                 try
                 {
                     await server.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
@@ -92,10 +131,39 @@ internal static class ServeCommand
                 catch (OperationCanceledException)
                 {
                 }
+
+                if (announcer is { Announced.Count: > 0 })
+                {
+                    // Withdraw even though shutdown was requested: the chain must not point callers at a stopped host.
+                    using var withdrawal = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                    var withdrawn = await ChainAction.RunAsync(output, async () =>
+                    {
+                        var count = await announcer.WithdrawAllAsync(withdrawal.Token).ConfigureAwait(false);
+                        output.Out.WriteLine($"Withdrew {count} announcements.");
+                        return 0;
+                    }).ConfigureAwait(false);
+                    if (withdrawn != 0)
+                    {
+                        return withdrawn;
+                    }
+                }
             }
 
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The served modules with the folders they come from (a module named a.b lives in TREE/a/b).</summary>
+    private static IEnumerable<ServedModule> ServedModules(string root, Modulus.Runtime.IModuleCatalog catalog)
+    {
+        foreach (var module in catalog.Modules)
+        {
+            var folder = Path.Combine([root, .. module.Name.Split('.')]);
+            if (File.Exists(Path.Combine(folder, "module.json")))
+            {
+                yield return new ServedModule(module.Name, module.Version, folder);
+            }
+        }
     }
 }

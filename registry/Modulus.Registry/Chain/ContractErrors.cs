@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Numerics;
+using Modulus.Registry.Contracts;
+using Nethereum.Contracts;
+
+namespace Modulus.Registry.Chain;
+
+/// <summary>Turns a contract's custom error into a sentence a user can act on.</summary>
+public static class ContractErrors
+{
+    /// <summary>The error in words, or a generic sentence with the raw data when it is not one of the registry's.</summary>
+    public static string Describe(SmartContractCustomErrorRevertException ex)
+    {
+        string? Try<TError>(Func<TError, string> describe) where TError : class, new() =>
+            ex.IsCustomErrorFor<TError>() ? describe(ex.DecodeError<TError>()) : null;
+
+        return Try<NameTakenError>(e => $"the name \"{e.Name}\" is already claimed by another account; publish under another name (--name)")
+            ?? Try<InvalidNameError>(e => $"\"{e.Name}\" is not a valid module name: use dotted lowercase parts of a-z, 0-9, '_' and '-', e.g. text.tokenize")
+            ?? Try<NoCommitmentError>(_ => "no commitment for this claim from this account; claim again (commit, then reveal in a later block)")
+            ?? Try<CommitmentTooNewError>(e => $"the claim was revealed in block {e.CommittedAt}, the block of its commitment; reveal from block {e.RevealableAt} on")
+            ?? Try<CommitmentExpiredError>(e => $"the name commitment expired (made at unix time {e.CommittedAt}, expired at {e.ExpiredAt}); claim again")
+            ?? Try<NotOwnerError>(e => $"module \"{e.Name}\" belongs to {e.Owner}; only its owner may do this (sign with that key via --key)")
+            ?? Try<UnknownNameError>(e => $"no module named \"{e.Name}\" is registered; `modulus publish` claims it")
+            ?? Try<VersionExistsError>(e => $"{e.Name}@{e.Version} is already published and versions are immutable; raise \"version\" in module.json")
+            ?? Try<UnknownVersionError>(e => $"{e.Name}@{e.Version} is not published; `modulus info {e.Name} --registry` lists its versions")
+            ?? Try<InvalidVersionError>(e => $"\"{e.Version}\" is not a semantic version; use MAJOR.MINOR.PATCH, e.g. 1.0.0 or 1.2.0-rc.1")
+            ?? Try<EmptyContentHashError>(_ => "the content hash is empty")
+            ?? Try<EmptyEndpointError>(_ => "the endpoint is empty; announce a URL such as grpc://HOST:7050")
+            ?? Try<NotAnnouncedError>(e => $"{e.Host} has not announced {e.Name}@{e.Version}; nothing to withdraw")
+            ?? Try<ZeroAddressError>(_ => "the address is the zero address")
+            ?? Try<UnknownModuleError>(e => $"no module with id 0x{Convert.ToHexStringLower(e.Module)} is registered; check the name")
+            ?? Try<ZeroAmountError>(_ => "the amount is zero; give a positive amount of $GPT")
+            ?? Try<InsufficientStakeError>(e => $"you have {Gpt(e.Available)} $GPT staked there, less than the {Gpt(e.Requested)} asked for")
+            ?? Try<NothingToWithdrawError>(_ => "nothing to withdraw: request an unstake first (`modulus unstake`)")
+            ?? Try<CooldownNotOverError>(e => $"the unstake cooldown is not over: withdrawable from {DateTimeOffset.FromUnixTimeSeconds((long)e.UnlocksAt):u} (chain time now {DateTimeOffset.FromUnixTimeSeconds((long)e.NowTime):u})")
+            ?? Try<NoStakeError>(_ => "you have no counting stake on this module: stake first (`modulus stake`); a stake counts from the block after it")
+            ?? Try<VoteUnchangedError>(e => $"your vote is already {(VoteDirection)e.Direction} with this weight; nothing changed")
+            ?? Try<Erc20InsufficientBalanceError>(e => $"{e.Sender} holds {Gpt(e.Balance)} $GPT, less than the {Gpt(e.Needed)} needed")
+            ?? Try<AccessControlUnauthorizedAccountError>(e => $"{e.Account} lacks the role this needs")
+            ?? $"the contract reverted ({ex.Message})";
+    }
+
+    /// <summary>A token amount (18 decimals) in $GPT, without trailing zeros.</summary>
+    public static string Gpt(BigInteger amount)
+    {
+        if (amount.Sign < 0)
+        {
+            return "-" + Gpt(-amount);
+        }
+
+        var whole = BigInteger.DivRem(amount, BigInteger.Pow(10, 18), out var fraction);
+        var text = whole.ToString("N0", CultureInfo.InvariantCulture);
+        return fraction.IsZero ? text : text + "." + BigInteger.Abs(fraction).ToString(CultureInfo.InvariantCulture).PadLeft(18, '0').TrimEnd('0');
+    }
+
+    /// <summary>Parses a $GPT amount such as 100 or 0.5 into the token's smallest unit.</summary>
+    public static BigInteger ParseGpt(string text)
+    {
+        var parts = text.Trim().Split('.');
+        if (parts.Length > 2 || parts[0].Length == 0 && (parts.Length == 1 || parts[1].Length == 0)
+            || !parts.All(p => p.All(char.IsAsciiDigit)) || parts.Length == 2 && parts[1].Length > 18)
+        {
+            throw new FormatException($"\"{text}\" is not an amount of $GPT; write e.g. 100 or 0.5 (at most 18 decimals)");
+        }
+
+        var whole = parts[0].Length == 0 ? BigInteger.Zero : BigInteger.Parse(parts[0], CultureInfo.InvariantCulture);
+        var fraction = parts.Length == 2 && parts[1].Length > 0 ? BigInteger.Parse(parts[1].PadRight(18, '0'), CultureInfo.InvariantCulture) : BigInteger.Zero;
+        return whole * BigInteger.Pow(10, 18) + fraction;
+    }
+}

@@ -1,0 +1,132 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Modulus.Registry.Chain;
+using Modulus.Registry.Service;
+
+namespace Modulus.Cli.Commands;
+
+/// <summary><c>modulus registry serve|status</c>: the registry service that indexes the chain and stores packages.</summary>
+internal static class RegistryCommand
+{
+    public static Command Create(CliOutput output)
+    {
+        var command = new Command("registry", "The registry service: search, resolve and the package store, indexed from the chain.");
+        command.Subcommands.Add(Serve(output));
+        command.Subcommands.Add(Status(output));
+        return command;
+    }
+
+    private static Command Serve(CliOutput output)
+    {
+        var host = new Option<string>("--host") { Description = "The address to listen on.", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "The gRPC port; 0 picks a free one.", DefaultValueFactory = _ => 7060 };
+        var data = new Option<string?>("--data") { Description = "The folder for the index (index.db) and the package store; defaults to $MODULUS_HOME/registry." };
+        var poll = new Option<double>("--poll") { Description = "Seconds between looks for new blocks.", DefaultValueFactory = _ => 1 };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Log every indexed batch." };
+        var access = new RegistryAccess();
+        var command = new Command("serve", "Follow the registry contracts into a LiteDB index and serve search, resolve and the package store over gRPC.")
+        {
+            host, port, data, poll, verbose,
+        };
+        access.AddChainOptions(command);
+        command.SetAction((parse, cancellationToken) => ChainAction.RunAsync(output, async () =>
+        {
+            if (parse.GetValue(port) is < 0 or > 65535)
+            {
+                return output.Usage($"--port {parse.GetValue(port)} is not a port; use 0-65535 (0 picks a free one)");
+            }
+
+            if (parse.GetValue(poll) is <= 0 or double.NaN)
+            {
+                return output.Usage($"--poll {parse.GetValue(poll)} must be a positive number of seconds");
+            }
+
+            var (deployment, rpcUrl) = access.Chain(parse);
+            var options = new RegistryServiceOptions
+            {
+                Host = parse.GetValue(host)!,
+                Port = parse.GetValue(port),
+                RpcUrl = rpcUrl,
+                Deployment = deployment,
+                PollInterval = TimeSpan.FromSeconds(parse.GetValue(poll)),
+            };
+            if (parse.GetValue(data) is { } folder)
+            {
+                options = options with { DataDirectory = Path.GetFullPath(folder) };
+            }
+
+            var level = parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information;
+            RegistryServer server;
+            try
+            {
+                server = RegistryServer.Create(options, logging => logging
+                    .SetMinimumLevel(level)
+                    .AddSimpleConsole(console =>
+                    {
+                        console.SingleLine = true;
+                        console.TimestampFormat = "HH:mm:ss ";
+                    })
+                    .Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+            }
+            catch (ArgumentException ex)
+            {
+                return output.Usage(ex.Message);
+            }
+
+            await using (server.ConfigureAwait(false))
+            {
+                try
+                {
+                    await server.StartAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (IOException ex)
+                {
+                    return output.Usage($"cannot listen: {ex.Message.TrimEnd('.')}; pick another port with --port (0 picks a free one)");
+                }
+
+                output.Out.WriteLine($"Registry service on {server.Address}, following chain {deployment.ChainId} at {rpcUrl} from block {deployment.Block}; data in {options.DataDirectory}");
+                output.Out.Flush();
+                try
+                {
+                    await server.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Status(CliOutput output)
+    {
+        var access = new RegistryAccess();
+        var json = CommonOptions.Json();
+        var command = new Command("status", "Show the deployment the registry service follows and how far it has indexed.") { access.Registry, json };
+        command.SetAction((parse, cancellationToken) => ChainAction.RunAsync(output, async () =>
+        {
+            using var client = access.Client(parse);
+            var status = await client.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+            if (parse.GetValue(json))
+            {
+                output.Out.WriteLine(Google.Protobuf.JsonFormatter.Default.Format(status));
+                return 0;
+            }
+
+            var table = new TableWriter("FIELD", "VALUE");
+            table.Add("service", client.Url);
+            table.Add("chain", status.ChainId);
+            table.Add("registry", status.Registry);
+            table.Add("staking", status.Staking);
+            table.Add("token", status.Token);
+            table.Add("indexed block", $"{status.IndexedBlock} of {status.HeadBlock}");
+            table.Add("modules", status.ModuleCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            table.Write(output.Out);
+            return 0;
+        }));
+        return command;
+    }
+}

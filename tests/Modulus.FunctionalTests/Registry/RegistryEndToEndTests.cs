@@ -1,0 +1,118 @@
+using System.Text.Json;
+using Modulus.Testing;
+using Value = Modulus.Sdk.Value;
+
+namespace Modulus.FunctionalTests.Registry;
+
+/// <summary>
+/// The registry as a user meets it: publish a module, install it on a second host into an empty
+/// tree, serve and call it, stake and vote, and see search rank it; and a tampered package refused.
+/// </summary>
+public sealed class RegistryEndToEndTests : IAsyncLifetime
+{
+    private RegistryNetwork _network = null!;
+    private readonly TempTree _secondHost = new();
+
+    public async Task InitializeAsync() => _network = await RegistryNetwork.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _network.DisposeAsync();
+        _secondHost.Dispose();
+    }
+
+    [Fact]
+    public async Task Publish_Install_Serve_Call_Stake_Vote_ChangesTheRanking()
+    {
+        var publish = await _network.RunAsync("publish", Path.Combine(RepositoryPaths.Modules, "text", "stats"), "--name", "text.stats", "--json");
+        Assert.True(publish.ExitCode == 0, publish.ToString());
+        var published = JsonDocument.Parse(publish.Out).RootElement;
+        Assert.Equal("1.0.0", published.GetProperty("version").GetString());
+        Assert.Equal(["commit", "claim", "publish"], published.GetProperty("transactions").EnumerateArray().Select(t => t.GetProperty("step").GetString()));
+
+        // Publishing the same folder again changes nothing and succeeds.
+        var again = await _network.RunAsync("publish", Path.Combine(RepositoryPaths.Modules, "text", "stats"), "--name", "text.stats", "--json");
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Empty(JsonDocument.Parse(again.Out).RootElement.GetProperty("transactions").EnumerateArray());
+
+        var echo = await _network.RunAsync("publish", Path.Combine(RepositoryPaths.Modules, "util", "echo"), "--name", "util.echo", "--key", "dev1");
+        Assert.True(echo.ExitCode == 0, echo.ToString());
+        await _network.CaughtUpAsync();
+
+        // A second host: an empty tree, the module installed from the registry, served, called.
+        var install = await _network.RunAsync("install", "text.stats", "--into", _secondHost.Root);
+        Assert.True(install.ExitCode == 0, install.ToString());
+        Assert.True(File.Exists(Path.Combine(_secondHost.Root, "text", "stats", "module.py")));
+        await using (var host = await Modulus.Testing.TestHost.StartAsync(_secondHost))
+        {
+            var result = await host.Client.CallAsync("text.stats", "Modulus serves modules. It is fast.");
+            Assert.Equal(6, result.AsMap()["words"].AsInt());
+        }
+
+        // Stake decides the ranking: util.echo first with more stake, then text.stats after votes and stake.
+        Assert.Equal(0, (await _network.RunAsync("stake", "util.echo", "50", "--key", "dev1")).ExitCode);
+        await _network.CaughtUpAsync();
+        Assert.Equal(["util.echo", "text.stats"], await RankedAsync("stake"));
+
+        var stake = await _network.RunAsync("stake", "text.stats", "200", "--key", "dev2");
+        Assert.True(stake.ExitCode == 0, stake.ToString());
+        var vote = await _network.RunAsync("vote", "up", "text.stats", "--key", "dev2");
+        Assert.True(vote.ExitCode == 0, vote.ToString());
+        await _network.CaughtUpAsync();
+        Assert.Equal(["text.stats", "util.echo"], await RankedAsync("stake"));
+        Assert.Equal(["text.stats", "util.echo"], await RankedAsync("votes"));
+
+        // Unstaking lowers the live vote at once, and the ranking follows.
+        Assert.Equal(0, (await _network.RunAsync("unstake", "text.stats", "200", "--key", "dev2")).ExitCode);
+        await _network.CaughtUpAsync();
+        Assert.Equal(["util.echo", "text.stats"], await RankedAsync("stake"));
+    }
+
+    [Fact]
+    public async Task TamperedPackage_IsRefusedByInstall_NamingBothHashes()
+    {
+        var publish = await _network.RunAsync("publish", Path.Combine(RepositoryPaths.Modules, "util", "echo"), "--name", "util.echo", "--json");
+        Assert.True(publish.ExitCode == 0, publish.ToString());
+        var hash = JsonDocument.Parse(publish.Out).RootElement.GetProperty("sha256").GetString()!;
+        await _network.CaughtUpAsync();
+
+        var stored = Directory.GetFiles(Path.Combine(_network.DataDirectory, "packages"), hash, SearchOption.AllDirectories).Single();
+        var bytes = File.ReadAllBytes(stored);
+        bytes[bytes.Length / 2] ^= 0x01;
+        File.WriteAllBytes(stored, bytes);
+
+        var install = await _network.RunAsync("install", "util.echo", "--into", _secondHost.Root);
+        Assert.Equal(1, install.ExitCode);
+        var actual = Modulus.Registry.Packaging.ContentHash.Of(bytes);
+        Assert.Contains(hash, install.Error);
+        Assert.Contains(actual, install.Error);
+        Assert.False(Directory.Exists(Path.Combine(_secondHost.Root, "util", "echo")), "nothing may be unpacked from a tampered package");
+    }
+
+    [Fact]
+    public async Task BadInputs_GetClearErrors()
+    {
+        var missing = await _network.RunAsync("install", "no.such.module", "--into", _secondHost.Root);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("no.such.module", missing.Error);
+
+        var badAmount = await _network.RunAsync("stake", "util.echo", "lots");
+        Assert.Equal(2, badAmount.ExitCode);
+        Assert.Contains("\"lots\" is not an amount", badAmount.Error);
+
+        var unknown = await _network.RunAsync("stake", "nobody.here", "1");
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("no module with id", unknown.Error);
+
+        var noStake = await _network.RunAsync("vote", "up", "nobody.here");
+        Assert.Equal(1, noStake.ExitCode);
+        Assert.Contains("no counting stake", noStake.Error);
+    }
+
+    private async Task<string[]> RankedAsync(string rank)
+    {
+        var search = await _network.RunAsync("search", "--rank", rank, "--json");
+        Assert.True(search.ExitCode == 0, search.ToString());
+        return JsonDocument.Parse(search.Out).RootElement.GetProperty("modules").EnumerateArray().Select(m => m.GetProperty("name").GetString()!).ToArray();
+    }
+}
