@@ -50,7 +50,8 @@ public sealed class RegistryEndToEndTests : IAsyncLifetime
         }
 
         // Stake decides the ranking: util.echo first with more stake, then text.stats after votes and stake.
-        Assert.Equal(0, (await _network.RunAsync("stake", "util.echo", "50", "--key", "dev1")).ExitCode);
+        var stakeEcho = await _network.RunAsync("stake", "util.echo", "50", "--key", "dev1");
+        Assert.True(stakeEcho.ExitCode == 0, stakeEcho.ToString());
         await _network.CaughtUpAsync();
         Assert.Equal(["util.echo", "text.stats"], await RankedAsync("stake"));
 
@@ -63,7 +64,8 @@ public sealed class RegistryEndToEndTests : IAsyncLifetime
         Assert.Equal(["text.stats", "util.echo"], await RankedAsync("votes"));
 
         // Unstaking lowers the live vote at once, and the ranking follows.
-        Assert.Equal(0, (await _network.RunAsync("unstake", "text.stats", "200", "--key", "dev2")).ExitCode);
+        var unstake = await _network.RunAsync("unstake", "text.stats", "200", "--key", "dev2");
+        Assert.True(unstake.ExitCode == 0, unstake.ToString());
         await _network.CaughtUpAsync();
         Assert.Equal(["util.echo", "text.stats"], await RankedAsync("stake"));
     }
@@ -97,7 +99,7 @@ public sealed class RegistryEndToEndTests : IAsyncLifetime
         Assert.Contains("no.such.module", missing.Error);
 
         var badAmount = await _network.RunAsync("stake", "util.echo", "lots");
-        Assert.Equal(2, badAmount.ExitCode);
+        Assert.True(badAmount.ExitCode == 2, badAmount.ToString());
         Assert.Contains("\"lots\" is not an amount", badAmount.Error);
 
         var unknown = await _network.RunAsync("stake", "nobody.here", "1");

@@ -80,11 +80,15 @@ internal sealed class RegistryNetwork : IAsyncDisposable
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        string[] common = ["--deployment", DeploymentPath, "--registry", Registry.Address!];
-        var verb = args[0];
-        var withOptions = verb is "publish" or "install" or "stake" or "unstake" or "withdraw" or "vote"
-            ? [.. args, .. common]
-            : verb is "search" ? [.. args, "--registry", Registry.Address!] : args;
+        string[] chain = ["--deployment", DeploymentPath];
+        string[] registry = ["--registry", Registry.Address!];
+        var withOptions = args[0] switch
+        {
+            "publish" or "install" => [.. args, .. chain, .. registry],
+            "stake" or "unstake" or "withdraw" or "vote" => [.. args, .. chain],
+            "search" => [.. args, .. registry],
+            _ => args,
+        };
         var exit = await ModulusCli.RunAsync(withOptions, stdout, stderr, Keys);
         return new CliRun(exit, stdout.ToString(), stderr.ToString());
     }
