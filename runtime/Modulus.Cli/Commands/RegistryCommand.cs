@@ -23,11 +23,12 @@ internal static class RegistryCommand
         var port = new Option<int>("--port") { Description = "The gRPC port; 0 picks a free one.", DefaultValueFactory = _ => 7060 };
         var data = new Option<string?>("--data") { Description = "The folder for the index (index.db) and the package store; defaults to $MODULUS_HOME/registry." };
         var poll = new Option<double>("--poll") { Description = "Seconds between looks for new blocks.", DefaultValueFactory = _ => 1 };
+        var batchBlocks = new Option<int>("--batch-blocks") { Description = "Blocks per log query and per index transaction while catching up.", DefaultValueFactory = _ => 2_000 };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log every indexed batch." };
         var access = new RegistryAccess();
         var command = new Command("serve", "Follow the registry contracts into a LiteDB index and serve search, resolve and the package store over gRPC.")
         {
-            host, port, data, poll, verbose,
+            host, port, data, poll, batchBlocks, verbose,
         };
         access.AddChainOptions(command);
         command.SetAction((parse, cancellationToken) => ChainAction.RunAsync(output, async () =>
@@ -42,6 +43,11 @@ internal static class RegistryCommand
                 return output.Usage($"--poll {parse.GetValue(poll)} must be a positive number of seconds");
             }
 
+            if (parse.GetValue(batchBlocks) < 1)
+            {
+                return output.Usage($"--batch-blocks {parse.GetValue(batchBlocks)} must be at least 1");
+            }
+
             var (deployment, rpcUrl) = access.Chain(parse);
             var options = new RegistryServiceOptions
             {
@@ -50,6 +56,7 @@ internal static class RegistryCommand
                 RpcUrl = rpcUrl,
                 Deployment = deployment,
                 PollInterval = TimeSpan.FromSeconds(parse.GetValue(poll)),
+                BatchBlocks = parse.GetValue(batchBlocks),
             };
             if (parse.GetValue(data) is { } folder)
             {
