@@ -1,4 +1,4 @@
-# Modulus: `make run` serves modules/, `make test` builds and runs every test.
+# Modulus: `make run` brings up the local network (chain, registry, host serving modules/), `make test` builds and runs every test.
 DOTNET ?= dotnet
 CONFIG ?= Release
 CLI := artifacts/cli/modulus
@@ -6,7 +6,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: all deps build cli test run install rtt bench-transports clean
+.PHONY: all deps build cli test run serve install rtt bench-transports clean
 
 all: build
 
@@ -24,7 +24,13 @@ cli:
 test: build
 	$(DOTNET) test Modulus.sln -c $(CONFIG) --no-build -nologo
 
+# The whole local network: dev chain + contracts, registry service, every module in modules/
+# published, and a host serving and announcing them. Ctrl+C stops it all.
 run: build
+	CLI=$(CLI) scripts/run-network.sh
+
+# Only the host, serving modules/ without a chain.
+serve: build
 	$(CLI) serve modules
 
 # Installs `modulus` as a global .NET tool from a locally packed package.

@@ -26,12 +26,8 @@ trap stop INT TERM EXIT
 "$CLI" registry serve &
 registry_pid=$!
 
-# Wait for the registry service to answer before publishing into it.
-for _ in $(seq 1 100); do
-  if "$CLI" registry status >/dev/null 2>&1; then break; fi
-  if ! kill -0 "$registry_pid" 2>/dev/null; then echo "the registry service did not start" >&2; exit 1; fi
-  sleep 0.2
-done
+# Wait for the registry service to answer (and catch up) before publishing into it.
+"$CLI" registry status --wait 60 >/dev/null
 
 while IFS= read -r manifest; do
   module_dir="$(dirname "$manifest")"
@@ -39,6 +35,7 @@ while IFS= read -r manifest; do
   "$CLI" publish "$module_dir" || echo "warning: $module_dir was not published (see above)" >&2
 done < <(find "$TREE" -name module.json -not -path '*/bin/*' -not -path '*/obj/*' | sort)
 
+"$CLI" registry status --wait 60 >/dev/null
 echo
 "$CLI" search --rank name
 echo

@@ -204,7 +204,12 @@ public static class ModulePackage
                 }
             }
         }
-        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException)
+        // TarReader also reports malformed headers as NotSupportedException (e.g. a GNU sparse entry),
+        // OverflowException (a base-256 number too large) and ArgumentException (a size past the end
+        // of the buffer); without them here a corrupt package escaped as an undocumented exception
+        // and ReadManifest threw instead of returning null.
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException
+            or NotSupportedException or OverflowException or ArgumentException)
         {
             throw new InvalidPackageException($"the package is not a readable tar archive: {ex.Message}", ex);
         }

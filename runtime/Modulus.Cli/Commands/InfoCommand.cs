@@ -10,27 +10,41 @@ internal static class InfoCommand
 {
     public static Command Create(CliOutput output)
     {
-        var module = new Argument<string>("module") { Description = "The module's dotted name, e.g. text.tokenize." };
+        // Optional in the grammar only: `info --registry text.stats` hands the name to the
+        // option (its URL is optional too), and the action takes it back from there.
+        var module = new Argument<string?>("module") { Description = "The module's dotted name, e.g. text.tokenize.", Arity = ArgumentArity.ZeroOrOne };
         var url = CommonOptions.Url();
         var json = CommonOptions.Json();
         var registry = new Option<string?>("--registry")
         {
-            Description = $"Show what the registry knows instead (owner, versions, hosts, stake, votes), from this registry service (default $MODULUS_REGISTRY, else {Registry.Service.RegistryClient.DefaultUrl}).",
+            Description = $"Show the module's record in the registry instead (owner, versions, hosts, stake, votes), from this registry service (default $MODULUS_REGISTRY, else {Registry.Service.RegistryClient.DefaultUrl}).",
             Arity = ArgumentArity.ZeroOrOne,
         };
         var command = new Command("info", "Show a module's endpoints and their signatures, or with --registry its record in the registry.") { module, url, registry, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            var name = parse.GetValue(module);
+            var registryValue = parse.GetValue(registry);
+            if (name is null && registryValue is not null && !registryValue.Contains("://", StringComparison.Ordinal))
+            {
+                (name, registryValue) = (registryValue, null);
+            }
+
+            if (name is null)
+            {
+                return output.Usage("pass the module's name, e.g. `modulus info text.stats`");
+            }
+
             if (parse.GetResult(registry) is not null)
             {
-                var registryUrl = parse.GetValue(registry)
+                var registryUrl = registryValue
                     ?? (Environment.GetEnvironmentVariable("MODULUS_REGISTRY") is { Length: > 0 } configured ? configured : Registry.Service.RegistryClient.DefaultUrl);
-                return await RegistryInfo.ShowAsync(output, registryUrl, parse.GetValue(module)!, parse.GetValue(json), cancellationToken).ConfigureAwait(false);
+                return await RegistryInfo.ShowAsync(output, registryUrl, name, parse.GetValue(json), cancellationToken).ConfigureAwait(false);
             }
 
             return await ClientAction.RunAsync(output, parse.GetValue(url)!, async client =>
             {
-                var info = await client.InfoAsync(parse.GetValue(module)!, cancellationToken).ConfigureAwait(false);
+                var info = await client.InfoAsync(name, cancellationToken).ConfigureAwait(false);
                 if (parse.GetValue(json))
                 {
                     output.Out.WriteLine(JsonSerializer.Serialize(

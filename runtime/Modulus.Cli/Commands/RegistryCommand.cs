@@ -112,11 +112,18 @@ internal static class RegistryCommand
     {
         var access = new RegistryAccess();
         var json = CommonOptions.Json();
-        var command = new Command("status", "Show the deployment the registry service follows and how far it has indexed.") { access.Registry, json };
+        var wait = new Option<double?>("--wait")
+        {
+            Description = "Wait up to this many seconds (default 60) for the service to answer and to index the chain's head, e.g. after publishing.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var command = new Command("status", "Show the deployment the registry service follows and how far it has indexed.") { access.Registry, wait, json };
         command.SetAction((parse, cancellationToken) => ChainAction.RunAsync(output, async () =>
         {
             using var client = access.Client(parse);
-            var status = await client.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+            var status = parse.GetResult(wait) is null
+                ? await client.GetStatusAsync(cancellationToken).ConfigureAwait(false)
+                : await CaughtUpAsync(client, TimeSpan.FromSeconds(parse.GetValue(wait) ?? 60), cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
                 output.Out.WriteLine(Google.Protobuf.JsonFormatter.Default.Format(status));
@@ -135,5 +142,32 @@ internal static class RegistryCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Polls until the service has indexed the head; while it is starting, an unanswered poll is retried too.</summary>
+    private static async Task<Protocol.V1.RegistryStatus> CaughtUpAsync(RegistryClient client, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                var status = await client.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+                if (status.HeadBlock >= 0 && status.IndexedBlock >= status.HeadBlock)
+                {
+                    return status;
+                }
+
+                if (DateTime.UtcNow >= deadline)
+                {
+                    throw new RegistryServiceException(Grpc.Core.StatusCode.DeadlineExceeded, $"the registry service at {client.Url} indexed block {status.IndexedBlock} of {status.HeadBlock} within {timeout.TotalSeconds:0.#} s; is the chain reachable from it? (see its log)");
+                }
+            }
+            catch (RegistryServiceException) when (DateTime.UtcNow < deadline)
+            {
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+        }
     }
 }

@@ -35,6 +35,14 @@ public sealed class RegistryEndToEndTests : IAsyncLifetime
         Assert.True(again.ExitCode == 0, again.ToString());
         Assert.Empty(JsonDocument.Parse(again.Out).RootElement.GetProperty("transactions").EnumerateArray());
 
+        // The registry's record of it: owner dev0, one live version with the published hash.
+        await _network.CaughtUpAsync();
+        var info = await _network.RunAsync("info", "--registry", _network.Registry.Address!, "text.stats", "--json");
+        Assert.True(info.ExitCode == 0, info.ToString());
+        var record = JsonDocument.Parse(info.Out).RootElement;
+        Assert.Equal(_network.Keys.Get("dev0").Address, record.GetProperty("summary").GetProperty("owner").GetString(), ignoreCase: true);
+        Assert.Equal(published.GetProperty("sha256").GetString(), record.GetProperty("versions")[0].GetProperty("contentHash").GetString());
+
         var echo = await _network.RunAsync("publish", Path.Combine(RepositoryPaths.Modules, "util", "echo"), "--name", "util.echo", "--key", "dev1");
         Assert.True(echo.ExitCode == 0, echo.ToString());
         await _network.CaughtUpAsync();
