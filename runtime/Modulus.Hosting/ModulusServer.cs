@@ -50,8 +50,11 @@ public sealed class ModulusServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Builds a host; nothing listens until <see cref="StartAsync"/>.</summary>
+    /// <param name="options">Addresses, ports, limits and the module tree.</param>
+    /// <param name="configureLogging">Adds log providers and filters.</param>
+    /// <param name="configureServices">Replaces services the runtime would otherwise default, such as <c>IStakeOracle</c> (how access mode "stake" learns a caller's stake).</param>
     /// <exception cref="ArgumentException">The options name an address that is not an IP address, or switch every transport off.</exception>
-    public static ModulusServer Create(ModulusServerOptions options, Action<ILoggingBuilder>? configureLogging = null)
+    public static ModulusServer Create(ModulusServerOptions options, Action<ILoggingBuilder>? configureLogging = null, Action<IServiceCollection>? configureServices = null)
     {
         if (options.GrpcPort is null && options.TcpPort is null && options.UdpPort is null)
         {
@@ -73,6 +76,9 @@ public sealed class ModulusServer : IAsyncDisposable
         configureLogging?.Invoke(builder.Logging);
 
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
+
+        // Before the runtime, whose defaults (such as the stake oracle) are added only when missing.
+        configureServices?.Invoke(builder.Services);
         builder.Services.AddModulusRuntime(runtime =>
         {
             runtime.TreeRoot = options.Runtime.TreeRoot;

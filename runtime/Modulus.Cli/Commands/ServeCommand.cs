@@ -56,6 +56,16 @@ internal static class ServeCommand
                 UdpPort = ports[2].Value,
                 Runtime = { TreeRoot = root, Watch = !parse.GetValue(noWatch) },
             };
+            RegistryContracts? stakes;
+            try
+            {
+                stakes = StakeSource(parse, access);
+            }
+            catch (DeploymentException ex)
+            {
+                return output.Usage(ex.Message);
+            }
+
             var level = parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information;
             ModulusServer server;
             try
@@ -68,7 +78,15 @@ internal static class ServeCommand
                         console.TimestampFormat = "HH:mm:ss ";
                     })
                     .AddFilter("Microsoft.Extensions.Logging.Console", level)
-                    .Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+                    .Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace),
+                    services =>
+                    {
+                        if (stakes is not null)
+                        {
+                            services.AddSingleton<Modulus.Runtime.Access.IStakeOracle>(sp => new ChainStakeOracle(
+                                stakes, StakeCacheAge, TimeProvider.System, sp.GetRequiredService<ILogger<ChainStakeOracle>>()));
+                        }
+                    });
             }
             catch (ArgumentException ex)
             {
@@ -152,6 +170,22 @@ internal static class ServeCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>How long a caller's stake, read from the chain for access mode "stake", is reused.</summary>
+    private static readonly TimeSpan StakeCacheAge = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The chain that answers access mode "stake": the one named by --deployment, --rpc or
+    /// $MODULUS_DEPLOYMENT, else the one `modulus chain up` wrote, if any. Without one the host
+    /// serves anyway, and refuses calls to modules that require a stake.
+    /// </summary>
+    /// <exception cref="DeploymentException">A chain was named and its deployment cannot be read.</exception>
+    private static RegistryContracts? StakeSource(ParseResult parse, RegistryAccess access)
+    {
+        var named = parse.GetResult(access.Deployment) is not null || parse.GetResult(access.Rpc) is not null
+            || Environment.GetEnvironmentVariable("MODULUS_DEPLOYMENT") is { Length: > 0 };
+        return named || File.Exists(DeploymentFile.DefaultPath) ? access.ReadOnly(parse) : null;
     }
 
     /// <summary>The served modules with the folders they come from (a module named a.b lives in TREE/a/b).</summary>

@@ -24,10 +24,10 @@ internal static class AccessGuard
                 throw Denied($"caller {caller} is not on {module}'s allow list (access.allow)");
             case "stake":
                 var stake = await stakes.GetStakeAsync(module, caller, cancellationToken).ConfigureAwait(false)
-                    ?? throw Denied($"{module} requires a stake of {access.MinStake} (access.min_stake), and this host has no registry to check stakes");
+                    ?? throw Denied($"{module} requires a stake of {access.MinStake} (access.min_stake), and this host cannot check stakes (it was started without a chain, or the chain did not answer; see the host's log)");
                 if (stake < access.MinStake)
                 {
-                    throw Denied($"caller {caller} has staked {stake} on {module}; access.min_stake is {access.MinStake}");
+                    throw Denied($"caller {caller} has {stake} counting stake on {module} ($GPT base units; a stake counts from the block after it); access.min_stake is {access.MinStake}: stake more with `modulus stake {module} AMOUNT`");
                 }
 
                 break;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Modulus.Client;
 using Modulus.Hosting;
@@ -27,7 +28,7 @@ internal sealed class TestHost : IAsyncDisposable
 
     public ModulusClient Client { get; }
 
-    public static async Task<TestHost> StartAsync(string treeRoot, string cacheDirectory, bool watch = false, Action<ModulusServerOptions>? configure = null)
+    public static async Task<TestHost> StartAsync(string treeRoot, string cacheDirectory, bool watch = false, Action<ModulusServerOptions>? configure = null, Action<IServiceCollection>? services = null)
     {
         var options = new ModulusServerOptions
         {
@@ -38,13 +39,13 @@ internal sealed class TestHost : IAsyncDisposable
         };
         configure?.Invoke(options);
         var logs = new CapturingLoggerProvider();
-        var server = ModulusServer.Create(options, logging => logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
+        var server = ModulusServer.Create(options, logging => logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug), services);
         await server.StartAsync();
         return new TestHost(server, logs);
     }
 
-    public static Task<TestHost> StartAsync(TempTree tree, bool watch = false, Action<ModulusServerOptions>? configure = null) =>
-        StartAsync(tree.Root, tree.CacheDirectory, watch, configure);
+    public static Task<TestHost> StartAsync(TempTree tree, bool watch = false, Action<ModulusServerOptions>? configure = null, Action<IServiceCollection>? services = null) =>
+        StartAsync(tree.Root, tree.CacheDirectory, watch, configure, services);
 
     public async ValueTask DisposeAsync()
     {
