@@ -71,6 +71,10 @@ public sealed class RegistryContracts(IWeb3 web3, RegistryDeployment deployment)
     public Task<TransactionReceipt> VoteAsync(string module, VoteDirection direction, CancellationToken cancellationToken = default) =>
         SendAsync(Deployment.Staking, new VoteFunction { Module = ModuleId.Of(module), Direction = (byte)direction }, cancellationToken);
 
+    /// <summary>Whether anyone owns the name (an unclaimed name's owner is the zero address).</summary>
+    public async Task<bool> IsClaimedAsync(string name) =>
+        new Nethereum.Hex.HexTypes.HexBigInteger(await OwnerOfAsync(name).ConfigureAwait(false)).Value != 0;
+
     public Task<string> OwnerOfAsync(string name) => QueryAsync<OwnerOfFunction, string>(Deployment.Registry, new OwnerOfFunction { Name = name });
 
     public Task<VersionOutput> GetVersionAsync(string name, string version) =>

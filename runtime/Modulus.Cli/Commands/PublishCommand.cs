@@ -33,6 +33,11 @@ internal static class PublishCommand
         command.SetAction((parse, cancellationToken) => ChainAction.RunAsync(output, async () =>
         {
             var folder = Path.GetFullPath(parse.GetValue(directory)!);
+            if (!Directory.Exists(folder))
+            {
+                return output.Usage($"{folder} does not exist; pass a module's folder, e.g. `modulus publish modules/text/stats`");
+            }
+
             if (!File.Exists(Path.Combine(folder, "module.json")))
             {
                 return output.Usage($"{folder} has no module.json; pass a module's folder (`modulus new NAME` makes one)");

@@ -103,6 +103,7 @@ internal sealed class RegistryAccess
     private Nethereum.Signer.EthECKey? Unlock(ParseResult parse, CliOutput output, KeyRing keyRing, string keyName, out int exitCode)
     {
         exitCode = 0;
+        keyRing.Get(keyName); // a missing key is reported as such, before any passphrase is asked for
         var explicitPassphrase = parse.GetValue(PassphraseFile) is not null || Environment.GetEnvironmentVariable(Passphrase.EnvironmentVariable) is { Length: > 0 };
         if (!explicitPassphrase && keyName.StartsWith("dev", StringComparison.Ordinal))
         {

@@ -92,10 +92,24 @@ internal static class StakeCommands
         command.Options.Add(json);
         command.SetAction((parse, cancellationToken) => ChainAction.RunAsync(output, async () =>
         {
+            // A bad amount is the user's typo: report it before unlocking a key or asking the chain.
+            if (arguments.OfType<Argument<string>>().FirstOrDefault(a => a.Name == "amount") is { } amount)
+            {
+                ContractErrors.ParseGpt(parse.GetValue(amount)!);
+            }
+
             var contracts = access.Signed(parse, output, keyRing(), out var exit);
             if (contracts is null)
             {
                 return exit;
+            }
+
+            // The contracts know a module only by the hash of its name; say which name is unknown.
+            var moduleName = parse.GetValue(arguments.OfType<Argument<string>>().Single(a => a.Name == "module"))!;
+            if (!await contracts.IsClaimedAsync(moduleName).ConfigureAwait(false))
+            {
+                output.Error.WriteLine($"error: no module named \"{moduleName}\" is registered on chain {contracts.Deployment.ChainId}; `modulus search {moduleName}` finds published modules");
+                return CliOutput.ExitFailure;
             }
 
             var (summary, receipt) = await action(parse, contracts, cancellationToken).ConfigureAwait(false);

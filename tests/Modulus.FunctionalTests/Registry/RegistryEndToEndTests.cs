@@ -112,11 +112,29 @@ public sealed class RegistryEndToEndTests : IAsyncLifetime
 
         var unknown = await _network.RunAsync("stake", "nobody.here", "1");
         Assert.Equal(1, unknown.ExitCode);
-        Assert.Contains("no module with id", unknown.Error);
+        Assert.Contains("no module named \"nobody.here\" is registered", unknown.Error);
 
-        var noStake = await _network.RunAsync("vote", "up", "nobody.here");
+        var noKey = await _network.RunAsync("stake", "util.echo", "1", "--key", "nobody");
+        Assert.Equal(2, noKey.ExitCode);
+        Assert.Contains("no key named \"nobody\"", noKey.Error);
+
+        var noFolder = await _network.RunAsync("publish", Path.Combine(_secondHost.Root, "absent"));
+        Assert.Equal(2, noFolder.ExitCode);
+        Assert.Contains("does not exist", noFolder.Error);
+
+        var published = await _network.RunAsync("publish", Path.Combine(RepositoryPaths.Modules, "util", "echo"), "--name", "util.echo");
+        Assert.True(published.ExitCode == 0, published.ToString());
+        var noStake = await _network.RunAsync("vote", "up", "util.echo", "--key", "dev2");
         Assert.Equal(1, noStake.ExitCode);
         Assert.Contains("no counting stake", noStake.Error);
+
+        var republish = await _network.RunAsync("publish", Path.Combine(RepositoryPaths.Modules, "util", "pyecho"), "--name", "util.echo");
+        Assert.Equal(1, republish.ExitCode);
+        Assert.Contains("versions are immutable", republish.Error);
+
+        var notOwner = await _network.RunAsync("publish", Path.Combine(RepositoryPaths.Modules, "text", "stats"), "--name", "util.echo", "--key", "dev1");
+        Assert.Equal(1, notOwner.ExitCode);
+        Assert.Contains("util.echo", notOwner.Error);
     }
 
     private async Task<string[]> RankedAsync(string rank)
