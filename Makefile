@@ -6,7 +6,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: all deps build cli test run serve install rtt bench-transports clean
+.PHONY: all deps build cli test run serve install rtt bench-transports bench-registry gas-report clean
 
 all: build
 
@@ -48,6 +48,16 @@ rtt: build
 bench-transports: build
 	dotnet build-server shutdown >/dev/null 2>&1 || true
 	$(DOTNET) run --project tests/benchmarks/Modulus.Benchmarks.Transports -c $(CONFIG) --no-build -- --cli $(CLI) --tree modules --calls 10000 --seconds 3
+
+# The registry index at 10,000 and 100,000 synthetic modules: build time, size, search/resolve
+# latency and memory, beside the same queries in plain LiteDB on the same file.
+bench-registry: build
+	dotnet build-server shutdown >/dev/null 2>&1 || true
+	$(DOTNET) run --project tests/benchmarks/Modulus.Benchmarks.Registry -c $(CONFIG) --no-build -- search --modules 10000,100000
+
+# Gas used by each registry operation (claim, publish, host, stake, vote, ...) on a fresh Anvil.
+gas-report: build
+	$(DOTNET) run --project tests/benchmarks/Modulus.Benchmarks.Registry -c $(CONFIG) --no-build -- gas
 
 clean:
 	rm -rf artifacts

@@ -188,6 +188,54 @@ public sealed class RegistryIndexTests : IDisposable
         Assert.Equal(2, index.Get("tools")!.Versions.Count);
     }
 
+    [Fact]
+    public void IndexOfAnOlderLayout_IsEmptiedOnOpen_SoTheFollowerRebuildsIt()
+    {
+        var index = Open();
+        ApplyAll(index, new EventScript().Claim("old.module", EventScript.Alice).Publish("old.module", "1.0.0", _metadata.Add("old")));
+        index.Dispose();
+        using (var raw = new LiteDB.LiteDatabase(new LiteDB.ConnectionString { Filename = IndexPath, Collation = LiteDB.Collation.Binary }))
+        {
+            var state = raw.GetCollection("state").FindById("index");
+            state["schema"] = 1;
+            raw.GetCollection("state").Update(state);
+        }
+
+        var reopened = Open();
+        Assert.Null(reopened.LastBlock);
+        Assert.Equal(0, reopened.ModuleCount);
+        Assert.Null(reopened.Get("old.module"));
+
+        ApplyAll(reopened, new EventScript().Claim("old.module", EventScript.Alice).Publish("old.module", "1.0.0", _metadata.Add("again")));
+        Assert.Equal("1.0.0", reopened.Resolve("old.module", null)!.Version);
+    }
+
+    [Fact]
+    public void Name_WithUnderscore_DoesNotTakeRowsOfNamesItWouldMatchAsPattern()
+    {
+        // '_' is a valid name character and a LIKE wildcard: "a_b" must not see the rows of "axb" or "a-b".
+        using var index = Open();
+        var own = _metadata.Add("own");
+        var script = new EventScript()
+            .Claim("a_b", EventScript.Alice).Publish("a_b", "1.0.0", own)
+            .Claim("axb", EventScript.Bob).Publish("axb", "9.0.0", _metadata.Add("other"))
+            .Claim("a-b", EventScript.Bob).Publish("a-b", "1.0.0", _metadata.Add("other too"))
+            .NextBlock()
+            .Announce("axb", "9.0.0", EventScript.Bob, "grpc://b:1")
+            .Announce("a-b", "1.0.0", EventScript.Carol, "grpc://c:1");
+        ApplyAll(index, script);
+
+        var detail = index.Get("a_b")!;
+        Assert.Equal(["1.0.0"], detail.Versions.Select(v => v.Version));
+        Assert.Empty(detail.Hosts);
+        Assert.Equal("1.0.0", detail.Summary.LatestVersion);
+        Assert.Equal(0, detail.Summary.HostCount);
+        var resolved = index.Resolve("a_b", null);
+        Assert.NotNull(resolved);
+        Assert.Equal(own, resolved.ContentHash);
+        Assert.Empty(resolved.Hosts);
+    }
+
     // ---- search ----
 
     private RegistryIndex SearchFixture()

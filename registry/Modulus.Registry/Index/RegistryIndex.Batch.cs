@@ -101,7 +101,7 @@ public sealed partial class RegistryIndex
 
                 if (module.Hosts)
                 {
-                    document[Fields.HostCount] = index._hosts.Find(Query.StartsWith("_id", name + Keys.Separator))
+                    document[Fields.HostCount] = index._hosts.Find(Queries.Under(name))
                         .Select(h => h[Fields.Host].AsString)
                         .Distinct(StringComparer.OrdinalIgnoreCase)
                         .Count();
@@ -110,7 +110,7 @@ public sealed partial class RegistryIndex
                 if (module.Stakes)
                 {
                     var total = System.Numerics.BigInteger.Zero;
-                    foreach (var stake in index._stakes.Find(Query.EQ(Fields.Module, document[Fields.NameHash])))
+                    foreach (var stake in index._stakes.Find(Queries.Equal(Fields.Module, document[Fields.NameHash])))
                     {
                         total += RegistryIndex.Amount(stake[Fields.Stake]);
                     }
@@ -274,7 +274,7 @@ public sealed partial class RegistryIndex
                 return _byName[name];
             }
 
-            return index._modules.FindOne(Query.EQ(Fields.NameHash, nameHash)) is { } document ? Track(document) : null;
+            return index._modules.FindOne(Queries.Equal(Fields.NameHash, nameHash)) is { } document ? Track(document) : null;
         }
 
         private Touched Track(BsonDocument document)

@@ -28,7 +28,9 @@ namespace Modulus.Registry.Index;
 /// </remarks>
 public sealed partial class RegistryIndex : IDisposable
 {
-    private const int SchemaVersion = 1;
+    // 2: prefix lookups no longer match '_' as a wildcard; a version 1 file may hold wrong latest
+    // versions and host counts, so it is rebuilt.
+    private const int SchemaVersion = 2;
     private const string StateId = "index";
 
     private readonly LiteDatabase _db;
@@ -135,11 +137,11 @@ public sealed partial class RegistryIndex : IDisposable
             }
 
             var versions = VersionsOf(name).Select(ToVersion).OrderByDescending(v => v.Version, SemanticVersion.Precedence).ToArray();
-            var hosts = _hosts.Find(Query.StartsWith("_id", name + Keys.Separator)).Select(ToHost)
+            var hosts = _hosts.Find(Queries.Under(name)).Select(ToHost)
                 .OrderByDescending(h => h.Version, SemanticVersion.Precedence)
                 .ThenBy(h => h.Host, StringComparer.Ordinal)
                 .ToArray();
-            var stakes = _stakes.Find(Query.EQ(Fields.Module, module[Fields.NameHash])).Select(ToStake)
+            var stakes = _stakes.Find(Queries.Equal(Fields.Module, module[Fields.NameHash])).Select(ToStake)
                 .OrderByDescending(s => s.Stake)
                 .ThenBy(s => s.Staker, StringComparer.Ordinal)
                 .ToArray();
@@ -179,7 +181,7 @@ public sealed partial class RegistryIndex : IDisposable
                 return null;
             }
 
-            var hosts = _hosts.Find(Query.StartsWith("_id", Keys.Version(name, version) + Keys.Separator)).Select(ToHost)
+            var hosts = _hosts.Find(Queries.Under(Keys.Version(name, version))).Select(ToHost)
                 .OrderBy(h => h.Host, StringComparer.Ordinal)
                 .ToArray();
             var published = ToVersion(found);
@@ -235,6 +237,17 @@ public sealed partial class RegistryIndex : IDisposable
     {
         var chainId = deployment.ChainId.ToString(CultureInfo.InvariantCulture);
         var state = _state.FindById(StateId);
+        if (state is not null && state[Fields.Schema].AsInt32 < SchemaVersion)
+        {
+            // The index is derived from the chain: an older layout is dropped and followed again.
+            foreach (var collection in new[] { Collections.Modules, Collections.Versions, Collections.Hosts, Collections.Stakes, Collections.State })
+            {
+                _db.DropCollection(collection);
+            }
+
+            state = null;
+        }
+
         if (state is null)
         {
             state = new BsonDocument
@@ -254,7 +267,7 @@ public sealed partial class RegistryIndex : IDisposable
         {
             if (state[Fields.Schema].AsInt32 != SchemaVersion)
             {
-                throw new InvalidOperationException($"The registry index {Path} has layout version {state[Fields.Schema].AsInt32}; this Modulus reads version {SchemaVersion}. Delete the file: it is rebuilt from the chain.");
+                throw new InvalidOperationException($"The registry index {Path} was written by a newer Modulus (layout version {state[Fields.Schema].AsInt32}; this one reads up to {SchemaVersion}). Use that Modulus, or delete the file: it is rebuilt from the chain.");
             }
 
             var indexedChain = state[Fields.ChainId].AsString;
@@ -278,7 +291,7 @@ public sealed partial class RegistryIndex : IDisposable
         _catalog = SearchCatalog.Create(_modules.FindAll().Select(ToSummary), lastBlock);
     }
 
-    private IEnumerable<BsonDocument> VersionsOf(string name) => _versions.Find(Query.StartsWith("_id", name + Keys.Separator));
+    private IEnumerable<BsonDocument> VersionsOf(string name) => _versions.Find(Queries.Under(name));
 
     private static ModuleSummary ToSummary(BsonDocument module) => new(
         module["_id"].AsString,
@@ -330,6 +343,27 @@ public sealed partial class RegistryIndex : IDisposable
         public static string Host(string name, string version, string host) => Version(name, version) + Separator + host.ToLowerInvariant();
 
         public static string Stake(string nameHash, string staker) => nameHash + Separator + staker.ToLowerInvariant();
+    }
+
+    /// <summary>
+    /// The queries that take a name or hash, with the value as a parameter. LiteDB compiles each
+    /// distinct expression text to a delegate and keeps it in a static cache for the life of the
+    /// process, so a value written into the text (as <c>Query.EQ</c> and <c>Query.StartsWith</c>
+    /// write it) costs a compilation per new value, about half a millisecond, and memory that is
+    /// never returned. And <c>Query.StartsWith</c> is a LIKE, where the '_' that names may contain
+    /// matches any character: the rows of <c>a_b</c> would include those of <c>a-b</c> and <c>axb</c>.
+    /// </summary>
+    private static class Queries
+    {
+        // Every id under KEY@ lies in [KEY@, KEY + the character after '@'] in ordinal order, and no
+        // other id does: the upper bound itself has one separator fewer than any id it could be.
+        private static readonly string After = ((char)(Keys.Separator[0] + 1)).ToString();
+
+        /// <summary>Rows whose id starts with KEY@: a module's versions or hosts (KEY = name), or a version's hosts (KEY = name@version).</summary>
+        public static BsonExpression Under(string key) => BsonExpression.Create("$._id BETWEEN @0 AND @1", key + Keys.Separator, key + After);
+
+        /// <summary>Rows whose field (one of <see cref="Fields"/>) equals the value.</summary>
+        public static BsonExpression Equal(string field, BsonValue value) => BsonExpression.Create("$." + field + " = @0", value);
     }
 
     /// <summary>Field names.</summary>
