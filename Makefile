@@ -6,7 +6,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: all deps build cli test run serve install rtt bench-transports bench-registry gas-report clean
+.PHONY: all deps build cli test run serve install rtt bench bench-quick bench-transports bench-registry gas-report clean
 
 all: build
 
@@ -43,6 +43,24 @@ install: deps
 rtt: build
 	dotnet build-server shutdown >/dev/null 2>&1 || true
 	$(DOTNET) run --project tests/benchmarks/Modulus.Benchmarks.RoundTrip -c $(CONFIG) --no-build -- --cli $(CLI) --tree modules
+
+# Modulus side by side with a Python grpcio server and FastAPI/uvicorn (installed from Debian when
+# missing), bare socket and grpc-dotnet floors, a 1,000-module tree and the registry index at
+# 100,000 modules: writes BENCHMARKS.md and BENCHMARKS.json. `make bench-quick` is the short form.
+BENCH_PEERS := python3-fastapi python3-uvicorn python3-uvloop python3-httptools
+bench: build
+	scripts/ensure-deps.sh $(BENCH_PEERS)
+	dotnet build-server shutdown >/dev/null 2>&1 || true
+	mkdir -p artifacts/bench
+	$(DOTNET) run --project tests/benchmarks/Modulus.Benchmarks.Registry -c $(CONFIG) --no-build -- search --modules 100000 > artifacts/bench/registry.md
+	$(DOTNET) run --project tests/benchmarks/Modulus.Benchmarks.Peers -c $(CONFIG) --no-build -- --cli $(CLI) --registry-report artifacts/bench/registry.md
+
+bench-quick: build
+	scripts/ensure-deps.sh $(BENCH_PEERS)
+	dotnet build-server shutdown >/dev/null 2>&1 || true
+	mkdir -p artifacts/bench
+	$(DOTNET) run --project tests/benchmarks/Modulus.Benchmarks.Registry -c $(CONFIG) --no-build -- search --modules 10000 --queries 300 > artifacts/bench/registry.md
+	$(DOTNET) run --project tests/benchmarks/Modulus.Benchmarks.Peers -c $(CONFIG) --no-build -- --quick --cli $(CLI) --registry-report artifacts/bench/registry.md
 
 # Round trip and throughput over gRPC, TCP and UDP beside a bare TCP ping-pong.
 bench-transports: build

@@ -9,7 +9,7 @@ internal sealed partial record HostProcess(Process Process, IReadOnlyList<string
     public string Address(string scheme) => Addresses.Single(a => a.StartsWith(scheme + "://", StringComparison.Ordinal));
 
     /// <summary>Starts the CLI on free ports and waits for its "Serving ... on ADDRESSES" line.</summary>
-    public static async Task<HostProcess> StartAsync(string cli, string tree, string home)
+    public static async Task<HostProcess> StartAsync(string cli, string tree, string home, TimeSpan? timeout = null)
     {
         var info = new ProcessStartInfo(cli, ["serve", tree, "--grpc-port", "0", "--tcp-port", "0", "--udp-port", "0", "--no-watch"])
         {
@@ -21,10 +21,10 @@ internal sealed partial record HostProcess(Process Process, IReadOnlyList<string
         var stopwatch = Stopwatch.StartNew();
         var process = Process.Start(info)!;
         _ = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(120));
         while (true)
         {
-            var line = await process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException("modulus serve exited before serving");
+            var line = await process.StandardOutput.ReadLineAsync(cancel.Token) ?? throw new InvalidOperationException("modulus serve exited before serving");
             var addresses = AddressPattern().Matches(line).Select(m => m.Value).ToArray();
             if (addresses.Length > 0)
             {

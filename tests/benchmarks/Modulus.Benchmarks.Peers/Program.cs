@@ -1,0 +1,31 @@
+// make bench: Modulus side by side with a Python grpcio server, FastAPI on uvicorn and bare floors;
+// writes BENCHMARKS.md and BENCHMARKS.json.
+// Usage: Modulus.Benchmarks.Peers [--quick] [--cli artifacts/cli/modulus] [--tree tests/benchmarks/modules]
+//          [--peers tests/benchmarks/peers] [--python /usr/bin/python3] [--out .] [--registry-report FILE] [--scale-modules 1000]
+//        Modulus.Benchmarks.Peers floor-server   (started by the harness itself)
+using Modulus.Benchmarks;
+using Modulus.Benchmarks.Peers;
+
+if (args is ["floor-server", ..])
+{
+    return await FloorServer.RunAsync();
+}
+
+var arguments = new BenchmarkArguments(args);
+if (!arguments.CliExists())
+{
+    return 2;
+}
+
+var quick = args.Contains("--quick");
+var options = new HarnessOptions(
+    Cli: arguments.Cli,
+    Tree: arguments.Text("--tree", "tests/benchmarks/modules"),
+    Peers: arguments.Text("--peers", "tests/benchmarks/peers"),
+    Python: arguments.Text("--python", Environment.GetEnvironmentVariable("MODULUS_PYTHON") is { Length: > 0 } python ? python : "/usr/bin/python3"),
+    Quick: quick,
+    Out: arguments.Text("--out", "."),
+    RegistryReport: arguments.Text("--registry-report", string.Empty) is { Length: > 0 } report ? report : null,
+    ScaleModules: (int)arguments.Number("--scale-modules", 1000),
+    Command: quick ? "make bench-quick" : "make bench");
+return await new Harness(options).RunAsync();
