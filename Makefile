@@ -6,7 +6,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: all deps build cli test run serve install rtt bench bench-quick bench-transports bench-registry gas-report clean
+.PHONY: all deps build cli test run serve install rtt bench bench-quick bench-registry gas-report clean
 
 all: build
 
@@ -61,11 +61,6 @@ bench-quick: build
 	mkdir -p artifacts/bench
 	$(DOTNET) run --project tests/benchmarks/Modulus.Benchmarks.Registry -c $(CONFIG) --no-build -- search --modules 10000 --queries 300 > artifacts/bench/registry.md
 	$(DOTNET) run --project tests/benchmarks/Modulus.Benchmarks.Peers -c $(CONFIG) --no-build -- --quick --cli $(CLI) --registry-report artifacts/bench/registry.md
-
-# Round trip and throughput over gRPC, TCP and UDP beside a bare TCP ping-pong.
-bench-transports: build
-	dotnet build-server shutdown >/dev/null 2>&1 || true
-	$(DOTNET) run --project tests/benchmarks/Modulus.Benchmarks.Transports -c $(CONFIG) --no-build -- --cli $(CLI) --tree modules --calls 10000 --seconds 3
 
 # The registry index at 10,000 and 100,000 synthetic modules: build time, size, search/resolve
 # latency and memory, beside the same queries in plain LiteDB on the same file.

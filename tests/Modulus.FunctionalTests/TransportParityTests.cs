@@ -64,6 +64,21 @@ public sealed class TransportParityTests(ShippedModulesFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task Tcp_TensorsOfSeveralMegabytes_PipelinedOnOneConnection_ComeBackByteForByte()
+    {
+        // Larger than the client's 1 MB write segments and the read buffers, and several at once,
+        // so frames span segments in both directions and interleave on the connection.
+        await using var client = await ConnectAsync("tcp");
+        var tensors = Enumerable.Range(1, 4).Select(n => Tensor.FromArray(Enumerable.Range(0, n * 300_000).Select(i => (float)(i % 1000) + n).ToArray())).ToArray();
+        var results = await Task.WhenAll(tensors.Select(t => client.CallAsync("util.echo", t)));
+        for (var i = 0; i < tensors.Length; i++)
+        {
+            Assert.Equal(tensors[i].Shape, results[i].AsTensor().Shape);
+            Assert.True(tensors[i].Data.Span.SequenceEqual(results[i].AsTensor().Data.Span), $"tensor {i} came back changed");
+        }
+    }
+
+    [Fact]
     public async Task Udp_ResultOverTheDatagramLimit_IsAnErrorNamingTcpAndGrpc()
     {
         await using var udp = await ConnectAsync("udp");

@@ -193,6 +193,46 @@ internal sealed class PythonInterpreter(IOptions<ModulusRuntimeOptions> options,
 
         public static string? StartError { get; set; }
     }
+
+    /// <summary>
+    /// Gives the calling thread a Python thread state that outlives each <c>Py.GIL()</c> scope. Without
+    /// it, every scope on a pool thread creates a thread state and deletes it again on release, which
+    /// was most of what a call into a Python module cost; with it, a scope only takes and gives back the GIL.
+    /// </summary>
+    public static void KeepThreadState()
+    {
+        if (t_keptThreadState is not null)
+        {
+            return;
+        }
+
+        // Never disposed, and never finalized (its finalizer would insist on a release from this
+        // thread): the thread state lives as long as the thread, and Python's shutdown frees it.
+        var state = Py.GIL();
+        GC.SuppressFinalize(state);
+        t_keptThreadState = state;
+        PythonEngine.BeginAllowThreads();
+    }
+
+    /// <summary>
+    /// The calling thread's Python thread id, for interrupting a call past its deadline; asked of
+    /// Python once per thread (pythonnet asks by importing threading each time). Call it holding the GIL.
+    /// </summary>
+    public static ulong CurrentThreadId()
+    {
+        if (t_pythonThreadId == 0)
+        {
+            t_pythonThreadId = PythonEngine.GetPythonThreadID();
+        }
+
+        return t_pythonThreadId;
+    }
+
+    [ThreadStatic]
+    private static Py.GILState? t_keptThreadState;
+
+    [ThreadStatic]
+    private static ulong t_pythonThreadId;
 }
 
 /// <summary>The embedded Python cannot be used; the message says why and what to set.</summary>

@@ -118,10 +118,11 @@ internal sealed class PythonLoadedModule(
     public override ValueTask<Value> InvokeAsync(EndpointSchema endpoint, Value?[] arguments, CallContext context)
     {
         var methodName = methods[endpoint.Name];
+        PythonInterpreter.KeepThreadState();
         using (Py.GIL())
         {
             // A call past its deadline is interrupted inside Python (KeyboardInterrupt in its thread).
-            var threadId = PythonEngine.GetPythonThreadID();
+            var threadId = PythonInterpreter.CurrentThreadId();
             var registration = context.CancellationToken.CanBeCanceled
                 ? context.CancellationToken.Register(static state => PythonEngine.Interrupt((ulong)state!), threadId)
                 : default;

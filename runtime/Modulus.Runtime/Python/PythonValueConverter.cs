@@ -78,6 +78,17 @@ internal static class PythonValueConverter
     /// <exception cref="ModulusException">INTERNAL: the result cannot cross a module boundary.</exception>
     public static Value FromPython(PyObject obj, PyObject host)
     {
+        // The commonest results are told apart in C#: asking the host's kind_of is a call into Python.
+        if (obj.IsNone())
+        {
+            return Value.Null;
+        }
+
+        if (PyString.IsStringType(obj))
+        {
+            return Value.From(obj.As<string>());
+        }
+
         using var kindObject = host.InvokeMethod("kind_of", obj);
         var kind = kindObject.As<int>();
         switch (kind)

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 namespace Modulus.Benchmarks.Peers;
 
 /// <summary>Where things are and how long to measure: the defaults are `make bench`, <c>--quick</c> a short form.</summary>
-internal sealed record HarnessOptions(string Cli, string Tree, string Peers, string Python, bool Quick, string Out, string? RegistryReport, int ScaleModules, string Command)
+internal sealed record HarnessOptions(string Cli, string Tree, string Peers, string Python, bool Quick, string Out, string? RegistryReport, string? Notes, int ScaleModules, string Command)
 {
     public int SmallCalls => Quick ? 2_000 : 10_000;
 
@@ -64,6 +64,7 @@ internal sealed class Harness(HarnessOptions options)
             var pyEcho = Workload.Echo("Python module: echo, 16 B string", FloorServer.EchoBytes, python: true);
             var pySum = Workload.Sum("Python module: sum of a 1 MB float32 tensor (numpy)", 1 << 20, python: true);
 
+            await Measurements.WarmUpAsync(callers, [echo16, echo1k, pyEcho], options.Quick ? 1_000 : 3_000, TimeSpan.FromSeconds(options.Quick ? 0.3 : 1)).ConfigureAwait(false);
             _report.Heading("One caller, one call in flight");
             _report.Paragraph("Latency in µs over every call of the run, rounds alternating between systems. \"÷ floor\" is p50 over the p50 of the bare "
                 + "floor for the same transport (bare TCP or UDP ping-pong, bare grpc-dotnet echo, bare Kestrel JSON echo for HTTP); \"grpcio ÷\" and \"FastAPI ÷\" "
@@ -104,6 +105,11 @@ internal sealed class Harness(HarnessOptions options)
             await new ScaleBenchmark(options, _report).RunAsync().ConfigureAwait(false);
             Registry();
             Targets();
+            if (options.Notes is { } notes && File.Exists(notes))
+            {
+                _report.Raw(File.ReadAllText(notes));
+            }
+
             Write(machine);
             return 0;
         }

@@ -8,6 +8,33 @@ namespace Modulus.Benchmarks.Peers;
 /// </summary>
 internal static class Measurements
 {
+    /// <summary>
+    /// Runs every system through the small cases, one and many calls in flight, before anything is
+    /// measured: the JIT's tiering and the pools of client and server settle, so the first case measured
+    /// is not the one that pays for them.
+    /// </summary>
+    public static async Task WarmUpAsync(IReadOnlyList<ICaller> callers, IReadOnlyList<Workload> works, int calls, TimeSpan concurrent)
+    {
+        var progress = Progress.Start($"warm-up: {callers.Count} systems", callers.Count);
+        foreach (var caller in callers)
+        {
+            foreach (var work in works.Where(caller.Serves))
+            {
+                for (var i = 0; i < calls; i++)
+                {
+                    await caller.CallAsync(work, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                if (caller is not BareSocketCaller)
+                {
+                    await RunAsync(caller, work, 8, concurrent).ConfigureAwait(false);
+                }
+            }
+
+            progress.Step();
+        }
+    }
+
     /// <summary>One caller, one call in flight: the time of each call, in microseconds, per system.</summary>
     public static async Task<Dictionary<ICaller, List<double>>> LatencyAsync(Workload work, IReadOnlyList<ICaller> callers, int calls, int warmup, int rounds, Progress progress)
     {

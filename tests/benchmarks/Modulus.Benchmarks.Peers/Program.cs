@@ -1,7 +1,7 @@
 // make bench: Modulus side by side with a Python grpcio server, FastAPI on uvicorn and bare floors;
 // writes BENCHMARKS.md and BENCHMARKS.json.
 // Usage: Modulus.Benchmarks.Peers [--quick] [--cli artifacts/cli/modulus] [--tree tests/benchmarks/modules]
-//          [--peers tests/benchmarks/peers] [--python /usr/bin/python3] [--out .] [--registry-report FILE] [--scale-modules 1000]
+//          [--peers tests/benchmarks/peers] [--python /usr/bin/python3] [--out .] [--registry-report FILE] [--notes tests/benchmarks/LIMITS.md] [--scale-modules 1000]
 //        Modulus.Benchmarks.Peers floor-server   (started by the harness itself)
 using Modulus.Benchmarks;
 using Modulus.Benchmarks.Peers;
@@ -26,6 +26,7 @@ var options = new HarnessOptions(
     Quick: quick,
     Out: arguments.Text("--out", "."),
     RegistryReport: arguments.Text("--registry-report", string.Empty) is { Length: > 0 } report ? report : null,
+    Notes: arguments.Text("--notes", "tests/benchmarks/LIMITS.md"),
     ScaleModules: (int)arguments.Number("--scale-modules", 1000),
     Command: quick ? "make bench-quick" : "make bench");
 return await new Harness(options).RunAsync();

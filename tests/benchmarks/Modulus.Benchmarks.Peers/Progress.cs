@@ -8,15 +8,24 @@ internal sealed class Progress(string label, int steps)
 
     public static Progress Start(string label, int steps)
     {
-        Console.Error.Write($"  {label} ...");
+        if (!Console.IsErrorRedirected)
+        {
+            Console.Error.Write($"  {label} ...");
+        }
+
         return new Progress(label, steps);
     }
 
     public void Step()
     {
         _done++;
+        if (Console.IsErrorRedirected && _done < steps)
+        {
+            return;
+        }
+
         Console.Error.Write(_done >= steps
-            ? $"\r  {label}: done in {(DateTime.UtcNow - _started).TotalSeconds:0.0} s\n"
+            ? $"{(Console.IsErrorRedirected ? string.Empty : "\r")}  {label}: done in {(DateTime.UtcNow - _started).TotalSeconds:0.0} s\n"
             : $"\r  {label}: {_done}/{steps}");
     }
 }
