@@ -12,7 +12,7 @@ internal sealed record HarnessOptions(string Cli, string Tree, string Peers, str
 
     public int SixteenMegabyteCalls => Quick ? 12 : 48;
 
-    public TimeSpan ThroughputTime => TimeSpan.FromSeconds(Quick ? 0.6 : 2);
+    public TimeSpan ThroughputTime => TimeSpan.FromSeconds(Quick ? 0.4 : 2);
 }
 
 /// <summary>
@@ -64,7 +64,7 @@ internal sealed class Harness(HarnessOptions options)
             var pyEcho = Workload.Echo("Python module: echo, 16 B string", FloorServer.EchoBytes, python: true);
             var pySum = Workload.Sum("Python module: sum of a 1 MB float32 tensor (numpy)", 1 << 20, python: true);
 
-            await Measurements.WarmUpAsync(callers, [echo16, echo1k, pyEcho], options.Quick ? 1_000 : 3_000, TimeSpan.FromSeconds(options.Quick ? 0.3 : 1)).ConfigureAwait(false);
+            await Measurements.WarmUpAsync(callers, [echo16, echo1k, pyEcho], options.Quick ? 500 : 3_000, TimeSpan.FromSeconds(options.Quick ? 0.2 : 1)).ConfigureAwait(false);
             _report.Heading("One caller, one call in flight");
             _report.Paragraph("Latency in µs over every call of the run, rounds alternating between systems. \"÷ floor\" is p50 over the p50 of the bare "
                 + "floor for the same transport (bare TCP or UDP ping-pong, bare grpc-dotnet echo, bare Kestrel JSON echo for HTTP); \"grpcio ÷\" and \"FastAPI ÷\" "
