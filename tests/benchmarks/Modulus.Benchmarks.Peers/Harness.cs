@@ -56,7 +56,7 @@ internal sealed class Harness(HarnessOptions options)
             var bareHttp = new HttpPeerCaller(Systems.BareHttp, floor, ports["http"], echoOnly: true);
             callers.AddRange([modulusTcp, modulusUdp, modulusGrpc, grpcio, fastApi, bareTcp, bareUdp, bareGrpc, bareHttp]);
 
-            Header(machine);
+            Header();
             var echo16 = Workload.Echo("echo, 16 B string", FloorServer.EchoBytes);
             var echo1k = Workload.Echo("echo, 1 KB string", 1024);
             var sum1m = Workload.Sum("sum of a 1 MB float32 tensor", 1 << 20);
@@ -129,7 +129,7 @@ internal sealed class Harness(HarnessOptions options)
         }
     }
 
-    private void Header(Machine machine)
+    private void Header()
     {
         _report.Paragraph($"Modulus side by side with a Python grpcio server and a FastAPI/uvicorn server serving the same functions, and with the floors this machine "
             + "allows: a bare socket ping-pong (TCP and UDP), a bare grpc-dotnet echo and a bare Kestrel JSON echo. Every server is its own process on 127.0.0.1; "
@@ -281,13 +281,10 @@ internal sealed class Harness(HarnessOptions options)
             rows.Add([server.Name, Report.Number(before), Report.Number(peak)]);
             _report.Add("memory", "whole run", server.Name, "resident after start-up", before, "MiB");
             _report.Add("memory", "whole run", server.Name, "peak resident", peak, "MiB");
-            _peakMemory[server.Name] = peak;
         }
 
         _report.Table(["process", "after start-up, MiB", "peak, MiB"], rows);
     }
-
-    private readonly Dictionary<string, double> _peakMemory = [];
 
     private void Registry()
     {

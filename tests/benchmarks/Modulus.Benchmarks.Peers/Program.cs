@@ -29,4 +29,14 @@ var options = new HarnessOptions(
     Notes: arguments.Text("--notes", "tests/benchmarks/LIMITS.md"),
     ScaleModules: (int)arguments.Number("--scale-modules", 1000),
     Command: quick ? "make bench-quick" : "make bench");
-return await new Harness(options).RunAsync();
+try
+{
+    return await new Harness(options).RunAsync();
+}
+catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)
+{
+    // A missing interpreter or peer package, a server that did not start, a wrong answer: say which, not a stack trace.
+    Console.Error.WriteLine($"error: {ex.Message}");
+    Console.Error.WriteLine("  the peers run on --python (default $MODULUS_PYTHON or /usr/bin/python3); `make bench` installs their Debian packages when run as root");
+    return 1;
+}
