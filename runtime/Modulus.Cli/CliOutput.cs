@@ -19,6 +19,13 @@ internal sealed class CliOutput(TextWriter stdout, TextWriter stderr)
         return ExitFailure;
     }
 
+    /// <summary>Prints a failure that has no status code in one line (<c>error: ...</c>) and returns the exit code.</summary>
+    public int Failure(string message)
+    {
+        Error.WriteLine($"error: {message}");
+        return ExitFailure;
+    }
+
     /// <summary>Prints a usage problem in one line and returns the exit code.</summary>
     public int Usage(string message)
     {

@@ -16,6 +16,7 @@ internal static class ModulusCli
             ListCommand.Create(output),
             InfoCommand.Create(output),
             NewCommand.Create(output),
+            PackCommand.Create(output),
             KeysCommand.Create(output, keyRing),
             ChainCommand.Create(output, keyRing),
             PublishCommand.Create(output, keyRing),

@@ -4,7 +4,7 @@ namespace Modulus.Cli;
 /// Step-by-step progress on standard error (so standard output stays the result): "Packing … done".
 /// On a terminal a transfer shows a live percentage.
 /// </summary>
-internal sealed class Progress(TextWriter writer, bool quiet)
+internal sealed class Progress(TextWriter writer, bool quiet) : Modulus.Registry.IRegistryProgress
 {
     private readonly bool _live = !quiet && !Console.IsErrorRedirected;
     private string _step = string.Empty;

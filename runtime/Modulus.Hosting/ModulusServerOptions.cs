@@ -1,8 +1,9 @@
-using Modulus.Runtime;
-
 namespace Modulus.Hosting;
 
-/// <summary>Where and what a Modulus host serves.</summary>
+/// <summary>
+/// Where and how a Modulus host listens: configuration section <c>Modulus</c> (e.g. <c>Modulus__TcpPort</c>
+/// in the environment). The module tree and its runtime are <c>Modulus:Runtime</c> (<see cref="Runtime.ModulusRuntimeOptions"/>).
+/// </summary>
 public sealed class ModulusServerOptions
 {
     /// <summary>The address to listen on. Loopback by default: exposing a host is a decision.</summary>
@@ -34,7 +35,4 @@ public sealed class ModulusServerOptions
 
     /// <summary>The most calls one gRPC stream or TCP connection runs at once; further requests wait for one to finish.</summary>
     public int MaxCallsPerConnection { get; set; } = 256;
-
-    /// <summary>The module runtime: tree root, watching, cache and Python.</summary>
-    public ModulusRuntimeOptions Runtime { get; set; } = new();
 }

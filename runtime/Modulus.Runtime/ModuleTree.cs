@@ -8,6 +8,7 @@ using Modulus.Runtime.Invocation;
 using Modulus.Runtime.Loading;
 using Modulus.Runtime.Tree;
 using Modulus.Sdk;
+using Modulus.Modules;
 
 namespace Modulus.Runtime;
 
@@ -247,11 +248,11 @@ internal sealed class ModuleTree : IModuleCatalog, IModuleInvoker, IAsyncDisposa
         foreach (var source in scan.Modules)
         {
             // The fingerprint covers every file of the folder, module.json included.
-            if (current.Entries.TryGetValue(source.Manifest.Name, out var existing)
+            if (current.Entries.TryGetValue(source.Name, out var existing)
                 && existing.Source.Fingerprint == source.Fingerprint
                 && existing.Source.Directory == source.Directory)
             {
-                next[source.Manifest.Name] = existing;
+                next[source.Name] = existing;
             }
             else
             {
@@ -288,7 +289,7 @@ internal sealed class ModuleTree : IModuleCatalog, IModuleInvoker, IAsyncDisposa
 
         for (var i = 0; i < toLoad.Count; i++)
         {
-            var name = toLoad[i].Manifest.Name;
+            var name = toLoad[i].Name;
             current.Entries.TryGetValue(name, out var previous);
             if (loaded[i] is { } entry)
             {

@@ -3,6 +3,9 @@ namespace Modulus.Runtime;
 /// <summary>Settings of the module runtime (section <c>Modulus:Runtime</c>).</summary>
 public sealed class ModulusRuntimeOptions
 {
+    /// <summary>The configuration section these options are bound from.</summary>
+    public const string SectionName = "Modulus:Runtime";
+
     /// <summary>The root of the module tree to serve.</summary>
     public string TreeRoot { get; set; } = "modules";
 
@@ -30,14 +33,14 @@ public sealed class ModulusRuntimeOptions
 public sealed class PythonOptions
 {
     /// <summary>
-    /// The path of libpython (e.g. <c>libpython3.11.so.1.0</c>). When unset, <c>MODULUS_PYTHON_LIBRARY</c>,
-    /// then <c>PYTHONNET_PYDLL</c>, then the library of <see cref="Executable"/> is used.
+    /// The path of libpython (e.g. <c>libpython3.11.so.1.0</c>). When unset, the library of <see cref="Executable"/>
+    /// is used. The CLI maps <c>MODULUS_PYTHON_LIBRARY</c> here.
     /// </summary>
     public string? Library { get; set; }
 
     /// <summary>
-    /// The interpreter whose library and packages to use. When unset, <c>MODULUS_PYTHON</c>, then
-    /// <c>/usr/bin/python3</c> (where Debian's python3-numpy lands), then <c>python3</c> on PATH.
+    /// The interpreter whose library and packages to use. When unset, <c>/usr/bin/python3</c> (where
+    /// Debian's python3-numpy lands), then <c>python3</c> on PATH. The CLI maps <c>MODULUS_PYTHON</c> here.
     /// </summary>
     public string? Executable { get; set; }
 

@@ -5,6 +5,7 @@ using Modulus.Runtime.Access;
 using Modulus.Runtime.CSharp;
 using Modulus.Runtime.Loading;
 using Modulus.Runtime.Python;
+using Modulus.Modules;
 
 namespace Modulus.Runtime;
 
@@ -17,7 +18,7 @@ public static class RuntimeServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddModulusRuntime(this IServiceCollection services, Action<ModulusRuntimeOptions>? configure = null)
     {
-        var options = services.AddOptions<ModulusRuntimeOptions>();
+        var options = services.AddOptions<ModulusRuntimeOptions>().BindConfiguration(ModulusRuntimeOptions.SectionName);
         if (configure is not null)
         {
             options.Configure(configure);

@@ -1,17 +1,55 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
 namespace Modulus.Hosting.Tests;
 
 public class ServerOptionsTests
 {
     [Fact]
-    public void Create_HostThatIsNotAnAddress_IsRefusedSayingWhatToUse()
+    public async Task Start_HostThatIsNotAnAddress_IsRefusedSayingWhatToUse()
     {
-        var ex = Assert.Throws<ArgumentException>(() => ModulusServer.Create(new ModulusServerOptions { Host = "example.invalid" }));
+        await using var server = ModulusServer.Create(o => o.Host = "example.invalid");
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => server.StartAsync());
+        Assert.Contains("Modulus:Host \"example.invalid\" is not an IP address", ex.Message);
         Assert.Contains("127.0.0.1", ex.Message);
     }
 
     [Fact]
-    public void Create_EveryTransportOff_IsRefused()
+    public async Task Start_EveryTransportOff_IsRefused()
     {
-        Assert.Contains("Every transport is switched off", Assert.Throws<ArgumentException>(() => ModulusServer.Create(new ModulusServerOptions { GrpcPort = null, TcpPort = null, UdpPort = null })).Message);
+        await using var server = ModulusServer.Create(o => (o.GrpcPort, o.TcpPort, o.UdpPort) = (null, null, null));
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => server.StartAsync());
+        Assert.Contains("every transport is switched off", ex.Message);
+    }
+
+    [Fact]
+    public async Task Start_OptionsFromConfiguration_AreBoundAndCodeWinsOverThem()
+    {
+        using var tree = new Modulus.Testing.TempTree();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Modulus:GrpcPort"] = "0",
+            ["Modulus:TcpPort"] = "0",
+            ["Modulus:UdpPort"] = "70000",
+            ["Modulus:MaxCallsPerConnection"] = "3",
+            ["Modulus:Runtime:TreeRoot"] = tree.Root,
+            ["Modulus:Runtime:Watch"] = "false",
+        }).Build();
+
+        await using (var refused = ModulusServer.Create(configuration: configuration))
+        {
+            var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => refused.StartAsync());
+            Assert.Contains("Modulus:UdpPort 70000 is not a port", ex.Message);
+        }
+
+        await using var server = ModulusServer.Create(o => o.UdpPort = null, r => r.CacheDirectory = tree.CacheDirectory, configuration: configuration);
+        await server.StartAsync();
+        var options = ((IServiceProvider)server.Services).GetService(typeof(IOptions<ModulusServerOptions>)) as IOptions<ModulusServerOptions>;
+        Assert.Equal(3, options!.Value.MaxCallsPerConnection);
+        Assert.Null(server.UdpAddress);
+        Assert.NotNull(server.TcpAddress);
+        var runtime = (IOptions<Modulus.Runtime.ModulusRuntimeOptions>)server.Services.GetService(typeof(IOptions<Modulus.Runtime.ModulusRuntimeOptions>))!;
+        Assert.Equal(tree.Root, runtime.Value.TreeRoot);
+        Assert.Equal(tree.CacheDirectory, runtime.Value.CacheDirectory);
     }
 }

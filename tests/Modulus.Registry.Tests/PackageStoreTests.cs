@@ -1,5 +1,8 @@
 using System.Text;
+using Modulus.Modules;
 using Modulus.Registry.Packaging;
+
+using Modulus.Testing;
 
 namespace Modulus.Registry.Tests;
 
@@ -166,13 +169,13 @@ public sealed class PackageStoreTests : IDisposable
     {
         var module = Path.Combine(temp.Path, "module");
         Directory.CreateDirectory(module);
-        await File.WriteAllTextAsync(Path.Combine(module, "module.json"), """{ "version": "2.0.0" }""");
+        await File.WriteAllTextAsync(Path.Combine(module, "module.json"), """{ "version": "2.0.0", "language": "csharp", "entry": "Main.cs" }""");
         await File.WriteAllTextAsync(Path.Combine(module, "Main.cs"), "class Main {}");
         var packed = ModulePackage.Pack(module);
         var store = new PackageStore(Path.Combine(temp.Path, "store"));
 
         var hex = await store.PutAsync(packed.Bytes);
-        Assert.Equal(packed.Sha256Hex, hex);
+        Assert.Equal(packed.Sha256, hex);
         byte[] bytes;
         await using (var stream = store.OpenRead(hex))
         {
@@ -185,7 +188,7 @@ public sealed class PackageStoreTests : IDisposable
         var target = Path.Combine(temp.Path, "installed");
         ModulePackage.Unpack(bytes, hex, target, overwrite: false);
         Assert.Equal("class Main {}", await File.ReadAllTextAsync(Path.Combine(target, "Main.cs")));
-        Assert.Equal("2.0.0", ModulePackage.ReadManifest(bytes)?.Version);
+        Assert.Equal("2.0.0", ModulePackage.ReadManifest(bytes).Version.Value);
     }
 
     [Fact]

@@ -1,11 +1,11 @@
+using Modulus.Modules;
 using Modulus.Registry.Contracts;
-using Modulus.Registry.Packaging;
 using Nethereum.Contracts;
 
 namespace Modulus.Registry.Chain;
 
-/// <summary>A module a host serves, and the folder it serves it from.</summary>
-public sealed record ServedModule(string Name, string Version, string Directory);
+/// <summary>A module a host serves, with the content hash (the package sha256) of the files it serves.</summary>
+public sealed record ServedModule(string Name, string Version, string ContentHash);
 
 /// <summary>What announcing one module came to.</summary>
 /// <param name="Module">The module.</param>
@@ -42,11 +42,11 @@ public sealed class HostAnnouncer(RegistryContracts contracts, string endpoint)
                 continue;
             }
 
-            var served = ModulePackage.Pack(module.Directory).Sha256Hex;
+            // The host already knows the content hash of what it serves; no folder is packed again here.
             var onChain = ContentHash.FromBytes32(published.ContentHash);
-            if (!string.Equals(served, onChain, StringComparison.Ordinal))
+            if (!string.Equals(module.ContentHash, onChain, StringComparison.OrdinalIgnoreCase))
             {
-                outcomes.Add(new AnnounceOutcome(module, false, $"the files served for {module.Name}@{module.Version} pack to sha256 {served}, the chain records {onChain}; publish a new version"));
+                outcomes.Add(new AnnounceOutcome(module, false, $"the files served for {module.Name}@{module.Version} have content hash sha256 {module.ContentHash}, the chain records {onChain}; publish a new version"));
                 continue;
             }
 

@@ -1,3 +1,4 @@
+using Modulus.Modules;
 using LiteDB;
 
 namespace Modulus.Registry.Index;
@@ -138,7 +139,7 @@ public sealed partial class RegistryIndex
             var described = latest is not null && latest[Fields.Description].IsString
                 ? latest
                 : versions.Where(v => v[Fields.Description].IsString)
-                    .OrderByDescending(v => v[Fields.Version].AsString, SemanticVersion.Precedence)
+                    .OrderByDescending(v => v[Fields.Version].AsString, ModuleVersion.Precedence)
                     .FirstOrDefault();
             module[Fields.Description] = described is null ? BsonValue.Null : described[Fields.Description];
             module[Fields.Tags] = described is null ? new BsonArray() : described[Fields.Tags];
@@ -148,8 +149,8 @@ public sealed partial class RegistryIndex
         private static BsonDocument? LatestOf(List<BsonDocument> versions)
         {
             var live = versions.Where(v => !v[Fields.Deprecated].AsBoolean).ToList();
-            var releases = live.Where(v => !SemanticVersion.IsPrerelease(v[Fields.Version].AsString)).ToList();
-            return (releases.Count > 0 ? releases : live).MaxBy(v => v[Fields.Version].AsString, SemanticVersion.Precedence);
+            var releases = live.Where(v => !(ModuleVersion.TryParse(v[Fields.Version].AsString, out var parsed, out _) && parsed.IsPrerelease)).ToList();
+            return (releases.Count > 0 ? releases : live).MaxBy(v => v[Fields.Version].AsString, ModuleVersion.Precedence);
         }
 
         private void Claim(RegistryEvent.NameClaimed claimed)

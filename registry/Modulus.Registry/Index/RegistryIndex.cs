@@ -1,3 +1,4 @@
+using Modulus.Modules;
 using System.Globalization;
 using System.Numerics;
 using LiteDB;
@@ -136,9 +137,9 @@ public sealed partial class RegistryIndex : IDisposable
                 return null;
             }
 
-            var versions = VersionsOf(name).Select(ToVersion).OrderByDescending(v => v.Version, SemanticVersion.Precedence).ToArray();
+            var versions = VersionsOf(name).Select(ToVersion).OrderByDescending(v => v.Version, ModuleVersion.Precedence).ToArray();
             var hosts = _hosts.Find(Queries.Under(name)).Select(ToHost)
-                .OrderByDescending(h => h.Version, SemanticVersion.Precedence)
+                .OrderByDescending(h => h.Version, ModuleVersion.Precedence)
                 .ThenBy(h => h.Host, StringComparer.Ordinal)
                 .ToArray();
             var stakes = _stakes.Find(Queries.Equal(Fields.Module, module[Fields.NameHash])).Select(ToStake)

@@ -1,3 +1,4 @@
+using Modulus.Modules;
 namespace Modulus.Registry.Packaging;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Modulus.Modules;
 using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;

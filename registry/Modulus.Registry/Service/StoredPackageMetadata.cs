@@ -1,3 +1,4 @@
+using Modulus.Modules;
 using Modulus.Registry.Index;
 using Modulus.Registry.Packaging;
 
@@ -17,8 +18,15 @@ internal sealed class StoredPackageMetadata(PackageStore store) : IPackageMetada
 
         using var buffer = new MemoryStream();
         stream.CopyTo(buffer);
-        return ModulePackage.ReadManifest(buffer.ToArray()) is { } manifest
-            ? new PackageMetadata(manifest.Description, manifest.Tags)
-            : null;
+        try
+        {
+            var manifest = ModulePackage.ReadManifest(buffer.ToArray());
+            return new PackageMetadata(manifest.Description, manifest.Tags);
+        }
+        catch (Exception ex) when (ex is ModulePackageException or ModuleManifestException)
+        {
+            // Stored bytes that are not a readable module package describe nothing.
+            return null;
+        }
     }
 }

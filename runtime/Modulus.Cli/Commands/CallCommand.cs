@@ -85,14 +85,8 @@ internal static class CallCommand
                 var exit = await ChainAction.RunAsync(output, async () =>
                 {
                     using var client = new Modulus.Registry.Service.RegistryClient(parse.GetValue(registry)!);
-                    var resolved = await client.ResolveAsync(moduleName, null, cancellationToken).ConfigureAwait(false);
-                    found = resolved.Hosts.Select(h => h.Endpoint).FirstOrDefault();
-                    if (found is null)
-                    {
-                        output.Error.WriteLine($"error: no host has announced {resolved.Name}@{resolved.Version}; serve it with `modulus serve --announce`, or pass --url");
-                        return CliOutput.ExitFailure;
-                    }
-
+                    var resolved = await new Modulus.Registry.ModuleResolver(client).ResolveAsync(moduleName, cancellationToken).ConfigureAwait(false);
+                    found = resolved.Endpoints[0];
                     return 0;
                 }).ConfigureAwait(false);
                 if (exit != 0)

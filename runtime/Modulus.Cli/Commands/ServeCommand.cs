@@ -12,10 +12,12 @@ internal static class ServeCommand
     public static Command Create(CliOutput output, Func<Modulus.Client.Keys.KeyRing> keyRing)
     {
         var tree = new Argument<string>("tree") { Description = "The module tree to serve.", DefaultValueFactory = _ => "modules" };
-        var host = new Option<string>("--host") { Description = "The address to listen on.", DefaultValueFactory = _ => "127.0.0.1" };
-        var grpcPort = new Option<int>("--grpc-port") { Description = "The gRPC port; 0 picks a free one.", DefaultValueFactory = _ => 7050 };
-        var tcpPort = new Option<int>("--tcp-port") { Description = "The raw TCP port (length-prefixed frames); 0 picks a free one.", DefaultValueFactory = _ => 7051 };
-        var udpPort = new Option<int>("--udp-port") { Description = "The UDP port (one datagram per call); 0 picks a free one.", DefaultValueFactory = _ => 7052 };
+        // No defaults here: a flag given wins over appsettings.json and Modulus__* in the environment,
+        // which win over the options' own defaults (127.0.0.1, 7050, 7051, 7052).
+        var host = new Option<string?>("--host") { Description = "The address to listen on (default 127.0.0.1; Modulus:Host)." };
+        var grpcPort = new Option<int?>("--grpc-port") { Description = "The gRPC port (default 7050; Modulus:GrpcPort); 0 picks a free one." };
+        var tcpPort = new Option<int?>("--tcp-port") { Description = "The raw TCP port, length-prefixed frames (default 7051; Modulus:TcpPort); 0 picks a free one." };
+        var udpPort = new Option<int?>("--udp-port") { Description = "The UDP port, one datagram per call (default 7052; Modulus:UdpPort); 0 picks a free one." };
         var noGrpc = new Option<bool>("--no-grpc") { Description = "Do not serve gRPC." };
         var noTcp = new Option<bool>("--no-tcp") { Description = "Do not serve raw TCP." };
         var noUdp = new Option<bool>("--no-udp") { Description = "Do not serve UDP." };
@@ -38,24 +40,27 @@ internal static class ServeCommand
                 return output.Usage($"module tree {root} does not exist; pass a folder of modules (each with a module.json), or create one with `modulus new NAME --into {parse.GetValue(tree)}`");
             }
 
-            int? Port(Option<int> option, Option<bool> off) => parse.GetValue(off) ? null : parse.GetValue(option);
-            (string Name, int? Value)[] ports = [("--grpc-port", Port(grpcPort, noGrpc)), ("--tcp-port", Port(tcpPort, noTcp)), ("--udp-port", Port(udpPort, noUdp))];
-            foreach (var (name, value) in ports)
+            void Flags(ModulusServerOptions options)
             {
-                if (value is < 0 or > 65535)
+                if (parse.GetValue(host) is { } address)
                 {
-                    return output.Usage($"{name} {value} is not a port; use 0-65535 (0 picks a free one)");
+                    options.Host = address;
+                }
+
+                options.GrpcPort = parse.GetValue(noGrpc) ? null : parse.GetValue(grpcPort) ?? options.GrpcPort;
+                options.TcpPort = parse.GetValue(noTcp) ? null : parse.GetValue(tcpPort) ?? options.TcpPort;
+                options.UdpPort = parse.GetValue(noUdp) ? null : parse.GetValue(udpPort) ?? options.UdpPort;
+            }
+
+            void RuntimeFlags(Modulus.Runtime.ModulusRuntimeOptions runtime)
+            {
+                runtime.TreeRoot = root;
+                if (parse.GetValue(noWatch))
+                {
+                    runtime.Watch = false;
                 }
             }
 
-            var options = new ModulusServerOptions
-            {
-                Host = parse.GetValue(host)!,
-                GrpcPort = ports[0].Value,
-                TcpPort = ports[1].Value,
-                UdpPort = ports[2].Value,
-                Runtime = { TreeRoot = root, Watch = !parse.GetValue(noWatch) },
-            };
             RegistryContracts? stakes;
             try
             {
@@ -70,7 +75,7 @@ internal static class ServeCommand
             ModulusServer server;
             try
             {
-                server = ModulusServer.Create(options, logging => logging
+                server = ModulusServer.Create(Flags, RuntimeFlags, CliConfiguration.Build(), logging => logging
                     .SetMinimumLevel(level)
                     .AddSimpleConsole(console =>
                     {
@@ -79,11 +84,11 @@ internal static class ServeCommand
                     })
                     .AddFilter("Microsoft.Extensions.Logging.Console", level)
                     .Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace),
-                    services =>
+                    configureServices: services =>
                     {
                         if (stakes is not null)
                         {
-                            services.AddSingleton<Modulus.Runtime.Access.IStakeOracle>(sp => new ChainStakeOracle(
+                            services.AddSingleton<Modulus.Modules.IStakeOracle>(sp => new ChainStakeOracle(
                                 stakes, StakeCacheAge, TimeProvider.System, sp.GetRequiredService<ILogger<ChainStakeOracle>>()));
                         }
                     });
@@ -102,6 +107,10 @@ internal static class ServeCommand
                 catch (IOException ex)
                 {
                     return output.Usage($"cannot listen: {ex.Message.TrimEnd('.')}; pick other ports with --grpc-port, --tcp-port and --udp-port (0 picks a free one)");
+                }
+                catch (Microsoft.Extensions.Options.OptionsValidationException ex)
+                {
+                    return output.Usage(string.Join("; ", ex.Failures));
                 }
 
                 var catalog = server.Catalog;
@@ -126,7 +135,7 @@ internal static class ServeCommand
                         }
 
                         announcer = new HostAnnouncer(contracts, endpoint);
-                        var outcomes = await announcer.AnnounceAsync(ServedModules(root, catalog), cancellationToken).ConfigureAwait(false);
+                        var outcomes = await announcer.AnnounceAsync(ServedModules(catalog), cancellationToken).ConfigureAwait(false);
                         foreach (var outcome in outcomes.Where(o => !o.Announced))
                         {
                             output.Error.WriteLine($"not announced: {outcome.Reason}");
@@ -188,16 +197,7 @@ internal static class ServeCommand
         return named || File.Exists(DeploymentFile.DefaultPath) ? access.ReadOnly(parse) : null;
     }
 
-    /// <summary>The served modules with the folders they come from (a module named a.b lives in TREE/a/b).</summary>
-    private static IEnumerable<ServedModule> ServedModules(string root, Modulus.Runtime.IModuleCatalog catalog)
-    {
-        foreach (var module in catalog.Modules)
-        {
-            var folder = Path.Combine([root, .. module.Name.Split('.')]);
-            if (File.Exists(Path.Combine(folder, "module.json")))
-            {
-                yield return new ServedModule(module.Name, module.Version, folder);
-            }
-        }
-    }
+    /// <summary>The served modules with the content hash of what is served (whatever folder, whatever name the manifest sets).</summary>
+    private static IEnumerable<ServedModule> ServedModules(Modulus.Runtime.IModuleCatalog catalog) =>
+        catalog.Modules.Select(m => new ServedModule(m.Name, m.Version, m.ContentHash));
 }

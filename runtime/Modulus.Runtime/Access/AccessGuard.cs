@@ -1,5 +1,6 @@
 using Modulus.Runtime.Tree;
 using Modulus.Sdk;
+using Modulus.Modules;
 
 namespace Modulus.Runtime.Access;
 

@@ -8,6 +8,7 @@ using Microsoft.CodeAnalysis.Text;
 using Modulus.Runtime.Loading;
 using Modulus.Runtime.Tree;
 using Modulus.Sdk;
+using Modulus.Modules;
 
 namespace Modulus.Runtime.CSharp;
 
@@ -83,8 +84,8 @@ internal sealed class CSharpCompiler
     private IEnumerable<MetadataReference> ResolveShipped(ModuleSource source)
     {
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        var pending = new Stack<string>(source.Manifest.References);
-        var explicitNames = new HashSet<string>(source.Manifest.References, StringComparer.OrdinalIgnoreCase);
+        var pending = new Stack<string>(source.Manifest.Packages.Keys);
+        var explicitNames = new HashSet<string>(source.Manifest.Packages.Keys, StringComparer.OrdinalIgnoreCase);
         while (pending.Count > 0)
         {
             var name = pending.Pop();

@@ -7,6 +7,7 @@ using Modulus.Protocol;
 using Modulus.Runtime.Tree;
 using Modulus.Sdk;
 using Module = Modulus.Sdk.Module;
+using Modulus.Modules;
 
 namespace Modulus.Runtime.CSharp;
 
@@ -24,7 +25,7 @@ internal sealed class CSharpModuleLoader(CSharpCompiler compiler, IOptions<Modul
     {
         var manifest = source.Manifest;
         var files = ModuleFiles.Enumerate(source.Directory);
-        var contentHash = ModuleFiles.ContentHash(source.Directory, files);
+        var contentHash = ModulePackage.HashOf(source.Directory);
         byte[] image;
         if (manifest.EntryFile.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
         {
@@ -33,10 +34,10 @@ internal sealed class CSharpModuleLoader(CSharpCompiler compiler, IOptions<Modul
         else
         {
             var sources = files.Where(f => f.EndsWith(".cs", StringComparison.OrdinalIgnoreCase)).ToList();
-            image = await CompileOrReuseAsync(source, sources, cancellationToken).ConfigureAwait(false);
+            image = await CompileOrReuseAsync(source, sources, contentHash, cancellationToken).ConfigureAwait(false);
         }
 
-        var context = new ModuleLoadContext($"module:{manifest.Name}", source.Directory);
+        var context = new ModuleLoadContext($"module:{source.Name}", source.Directory);
         try
         {
             Assembly assembly;
@@ -61,7 +62,7 @@ internal sealed class CSharpModuleLoader(CSharpCompiler compiler, IOptions<Modul
                 throw Fault(source, $"{moduleType.Name} needs a public constructor without parameters");
             }
 
-            instance.Environment = new ModuleEnvironment(manifest.Name, manifest.Version, source.Directory);
+            instance.Environment = new ModuleEnvironment(source.Name, manifest.Version.Value, source.Directory);
             try
             {
                 await instance.InitializeAsync(cancellationToken).ConfigureAwait(false);
@@ -71,7 +72,7 @@ internal sealed class CSharpModuleLoader(CSharpCompiler compiler, IOptions<Modul
                 throw Fault(source, $"{moduleType.Name}.InitializeAsync threw {ex.GetType().Name}: {ex.Message}");
             }
 
-            var info = new ModuleInfo(manifest.Name, manifest.Version, Language, manifest.Description, manifest.Tags, endpoints.Select(e => e.Schema).ToArray(), contentHash);
+            var info = new ModuleInfo(source.Name, manifest.Version.Value, Language, manifest.Description, manifest.Tags, endpoints.Select(e => e.Schema).ToArray(), contentHash);
             return new CSharpLoadedModule(source, info, instance, endpoints, context);
         }
         catch
@@ -81,21 +82,23 @@ internal sealed class CSharpModuleLoader(CSharpCompiler compiler, IOptions<Modul
         }
     }
 
-    private async Task<byte[]> CompileOrReuseAsync(ModuleSource source, IReadOnlyList<string> sources, CancellationToken cancellationToken)
+    private async Task<byte[]> CompileOrReuseAsync(ModuleSource source, IReadOnlyList<string> sources, string contentHash, CancellationToken cancellationToken)
     {
-        var salt = $"{CSharpCompiler.ToolchainStamp};refs={string.Join(",", source.Manifest.References)};name={source.Manifest.Name}";
-        var key = ModuleFiles.ContentHash(source.Directory, sources, salt);
+        // The content hash covers every file and the manifest (so its packages); the rest of what
+        // changes the output is the toolchain and the name the assembly is given.
+        var key = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes($"{contentHash};{CSharpCompiler.ToolchainStamp};name={source.Name}")));
         var cached = Path.Combine(_cacheDirectory, key + ".dll");
         if (File.Exists(cached))
         {
-            RuntimeLog.CompileCacheHit(logger, source.Manifest.Name, key[..12]);
+            RuntimeLog.CompileCacheHit(logger, source.Name, key[..12]);
             return await File.ReadAllBytesAsync(cached, cancellationToken).ConfigureAwait(false);
         }
 
         var stopwatch = Stopwatch.StartNew();
         // Compiling is CPU-bound; keep it off the caller's thread.
-        var image = await Task.Run(() => compiler.Compile(source, sources, AssemblyNameFor(source.Manifest.Name, key)), cancellationToken).ConfigureAwait(false);
-        RuntimeLog.Compiled(logger, source.Manifest.Name, sources.Count, stopwatch.ElapsedMilliseconds);
+        var image = await Task.Run(() => compiler.Compile(source, sources, AssemblyNameFor(source.Name, key)), cancellationToken).ConfigureAwait(false);
+        RuntimeLog.Compiled(logger, source.Name, sources.Count, stopwatch.ElapsedMilliseconds);
         try
         {
             Directory.CreateDirectory(_cacheDirectory);

@@ -120,25 +120,21 @@ internal sealed class PythonInterpreter(IOptions<ModulusRuntimeOptions> options,
 
     private static (string Library, IReadOnlyList<string> SearchPath) Locate(PythonOptions settings)
     {
-        var explicitLibrary = settings.Library
-            ?? NonEmpty(Environment.GetEnvironmentVariable("MODULUS_PYTHON_LIBRARY"))
-            ?? NonEmpty(Environment.GetEnvironmentVariable("PYTHONNET_PYDLL"));
-        var executable = settings.Executable
-            ?? NonEmpty(Environment.GetEnvironmentVariable("MODULUS_PYTHON"))
-            ?? (File.Exists(SystemInterpreter) ? SystemInterpreter : "python3");
+        var explicitLibrary = NonEmpty(settings.Library);
+        var executable = NonEmpty(settings.Executable) ?? (File.Exists(SystemInterpreter) ? SystemInterpreter : "python3");
 
         var probe = Probe(executable);
         var library = explicitLibrary ?? probe?.Library;
         if (library is null)
         {
             throw new PythonUnavailableException(
-                $"no Python interpreter found at {executable}; install Debian's python3 (apt-get install python3) or set MODULUS_PYTHON_LIBRARY to libpython3.X.so");
+                $"no Python interpreter found at {executable}; install Debian's python3 (apt-get install python3) or set Modulus:Runtime:Python:Library (MODULUS_PYTHON_LIBRARY) to libpython3.X.so");
         }
 
         if (!File.Exists(library))
         {
             throw new PythonUnavailableException(
-                $"libpython \"{library}\" does not exist; install the shared library (apt-get install libpython3-dev) or set MODULUS_PYTHON_LIBRARY to the right file");
+                $"libpython \"{library}\" does not exist; install the shared library (apt-get install libpython3-dev) or set Modulus:Runtime:Python:Library (MODULUS_PYTHON_LIBRARY) to the right file");
         }
 
         return (library, probe?.SearchPath ?? []);

@@ -5,6 +5,7 @@ using Modulus.Runtime.Tree;
 using Modulus.Sdk;
 using Python.Runtime;
 using TypeSpec = Modulus.Sdk.TypeSpec;
+using Modulus.Modules;
 
 namespace Modulus.Runtime.Python;
 
@@ -47,9 +48,8 @@ internal sealed class PythonModuleLoader(PythonInterpreter interpreter, ILogger<
         }
 
         var manifest = source.Manifest;
-        var files = ModuleFiles.Enumerate(source.Directory);
-        var contentHash = ModuleFiles.ContentHash(source.Directory, files);
-        var package = $"{manifest.Name}_{Interlocked.Increment(ref _generation)}";
+        var contentHash = ModulePackage.HashOf(source.Directory);
+        var package = $"{source.Name}_{Interlocked.Increment(ref _generation)}";
 
         // Importing runs module code; keep it off the caller's thread like any other long call.
         return Task.Run<LoadedModule>(() =>
@@ -66,8 +66,8 @@ internal sealed class PythonModuleLoader(PythonInterpreter interpreter, ILogger<
                         new PyString(source.Directory),
                         new PyString(manifest.EntryFile),
                         manifest.EntryClass is null ? PyObject.None : new PyString(manifest.EntryClass),
-                        new PyString(manifest.Name),
-                        new PyString(manifest.Version));
+                        new PyString(source.Name),
+                        new PyString(manifest.Version.Value));
                     instance = result[0];
                     using var schemaObject = result[1];
                     schemaJson = schemaObject.As<string>();
@@ -78,8 +78,8 @@ internal sealed class PythonModuleLoader(PythonInterpreter interpreter, ILogger<
                 }
 
                 var endpoints = ParseSchema(schemaJson);
-                var info = new ModuleInfo(manifest.Name, manifest.Version, Language, manifest.Description, manifest.Tags, endpoints.Select(e => e.Schema).ToArray(), contentHash);
-                RuntimeLog.PythonModuleImported(logger, manifest.Name, package);
+                var info = new ModuleInfo(source.Name, manifest.Version.Value, Language, manifest.Description, manifest.Tags, endpoints.Select(e => e.Schema).ToArray(), contentHash);
+                RuntimeLog.PythonModuleImported(logger, source.Name, package);
                 return new PythonLoadedModule(source, info, interpreter, instance, package, endpoints.ToDictionary(e => e.Schema.Name, e => e.Method));
             }
         }, cancellationToken);

@@ -1,24 +1,24 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
+using Modulus.Modules;
 
 namespace Modulus.Runtime.Tree;
 
 /// <summary>Writes a new module folder that serves as it is: a manifest and a source file.</summary>
-public static partial class ModuleScaffolder
+public static class ModuleScaffolder
 {
     /// <summary>Creates <c>TREE/&lt;name as path&gt;/</c> with <c>module.json</c> and a module class.</summary>
     /// <returns>The folder created.</returns>
     /// <exception cref="ArgumentException">The name or language is invalid, or the folder already exists.</exception>
     public static string Create(string treeRoot, string name, string language)
     {
-        if (!NamePattern().IsMatch(name))
+        if (!ModuleName.TryParse(name, out _, out var error))
         {
-            throw new ArgumentException($"\"{name}\" is not a module name; use lowercase dotted parts such as \"text.summarize\" (letters, digits, '_')");
+            throw new ArgumentException(error);
         }
 
-        if (!ManifestReader.Languages.Contains(language))
+        if (!ModuleLanguages.All.Contains(language))
         {
-            throw new ArgumentException($"language \"{language}\" is not supported; use csharp or python");
+            throw new ArgumentException($"language \"{language}\" is not supported; use {string.Join(" or ", ModuleLanguages.All)}");
         }
 
         var directory = Path.Combine(Path.GetFullPath(treeRoot), Path.Combine(name.Split('.')));
@@ -30,7 +30,7 @@ public static partial class ModuleScaffolder
         Directory.CreateDirectory(directory);
         var className = ClassName(name);
         var entry = language == "python" ? "module.py" : $"{className}.cs";
-        File.WriteAllText(Path.Combine(directory, ManifestReader.FileName), $$"""
+        File.WriteAllText(Path.Combine(directory, ModuleManifest.FileName), $$"""
             {
               "name": "{{name}}",
               "version": "0.1.0",
@@ -79,9 +79,10 @@ public static partial class ModuleScaffolder
 
         """";
 
-    private static string ClassName(string name) =>
-        string.Concat(name.Split('.', '_', '-').Where(p => p.Length > 0).Select(p => char.ToUpper(p[0], CultureInfo.InvariantCulture) + p[1..])) + "Module";
-
-    [GeneratedRegex(@"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")]
-    private static partial Regex NamePattern();
+    /// <summary>A class name from a module name: <c>text.word-count</c> gives <c>TextWordCountModule</c>; a leading digit gets an M.</summary>
+    private static string ClassName(string name)
+    {
+        var joined = string.Concat(name.Split('.', '_', '-').Where(p => p.Length > 0).Select(p => char.ToUpper(p[0], CultureInfo.InvariantCulture) + p[1..]));
+        return (joined.Length == 0 || char.IsDigit(joined[0]) ? "M" + joined : joined) + "Module";
+    }
 }

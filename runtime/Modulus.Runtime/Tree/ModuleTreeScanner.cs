@@ -1,13 +1,16 @@
+using Modulus.Modules;
+
 namespace Modulus.Runtime.Tree;
 
 /// <summary>A module folder found in the tree, with its manifest.</summary>
 /// <param name="Manifest">The validated manifest.</param>
+/// <param name="Name">The name it serves as: the manifest's, else its path in the tree.</param>
 /// <param name="Directory">The module's folder (absolute).</param>
 /// <param name="Fingerprint">Changes whenever any of the module's files changes.</param>
-public sealed record ModuleSource(ModuleManifest Manifest, string Directory, string Fingerprint)
+public sealed record ModuleSource(ModuleManifest Manifest, string Name, string Directory, string Fingerprint)
 {
     /// <summary>The path of the manifest file.</summary>
-    public string ManifestPath => Path.Combine(Directory, ManifestReader.FileName);
+    public string ManifestPath => Path.Combine(Directory, ModuleManifest.FileName);
 }
 
 /// <summary>What a scan of the tree found: the modules to serve and the folders at fault.</summary>
@@ -30,15 +33,22 @@ internal static class ModuleTreeScanner
 
         foreach (var directory in FindModuleDirectories(root))
         {
-            var manifestPath = Path.Combine(directory, ManifestReader.FileName);
+            var manifestPath = Path.Combine(directory, ModuleManifest.FileName);
             ModuleManifest manifest;
+            string fingerprint;
             try
             {
-                manifest = ManifestReader.Read(directory, DefaultName(root, directory));
+                manifest = ModuleManifestReader.Read(directory);
+                fingerprint = ModuleFiles.Fingerprint(directory);
             }
-            catch (ManifestException ex)
+            catch (ModuleManifestException ex)
             {
-                faults.Add(new ModuleFault(manifestPath, ex.Message));
+                faults.Add(new ModuleFault(ex.Path, ex.Message));
+                continue;
+            }
+            catch (ModulePackageException ex)
+            {
+                faults.Add(new ModuleFault(directory, ex.Message));
                 continue;
             }
             catch (IOException ex)
@@ -47,14 +57,29 @@ internal static class ModuleTreeScanner
                 continue;
             }
 
-            if (byName.TryGetValue(manifest.Name, out var first))
+            string name;
+            if (manifest.Name is { } declared)
             {
-                faults.Add(new ModuleFault(manifestPath, $"name \"{manifest.Name}\" is already served by {first.ManifestPath}; rename one of them (\"name\" in module.json)"));
+                name = declared.Value;
+            }
+            else if (!ModuleName.TryParse(DefaultName(root, directory), out var fromPath, out var error))
+            {
+                faults.Add(new ModuleFault(manifestPath, $"{error} (the name comes from the folder's path: rename the folder, or set \"name\" in module.json)"));
+                continue;
+            }
+            else
+            {
+                name = fromPath.Value;
+            }
+
+            if (byName.TryGetValue(name, out var first))
+            {
+                faults.Add(new ModuleFault(manifestPath, $"name \"{name}\" is already served by {first.ManifestPath}; rename one of them (\"name\" in module.json)"));
                 continue;
             }
 
-            var source = new ModuleSource(manifest, directory, ModuleFiles.Fingerprint(directory));
-            byName[manifest.Name] = source;
+            var source = new ModuleSource(manifest, name, directory, fingerprint);
+            byName[name] = source;
             modules.Add(source);
         }
 
@@ -76,7 +101,7 @@ internal static class ModuleTreeScanner
         while (pending.Count > 0)
         {
             var directory = pending.Dequeue();
-            if (File.Exists(Path.Combine(directory, ManifestReader.FileName)))
+            if (File.Exists(Path.Combine(directory, ModuleManifest.FileName)))
             {
                 yield return directory;
             }

@@ -93,7 +93,7 @@ public sealed class RegistryEndToEndTests : IAsyncLifetime
 
         var install = await _network.RunAsync("install", "util.echo", "--into", _secondHost.Root);
         Assert.Equal(1, install.ExitCode);
-        var actual = Modulus.Registry.Packaging.ContentHash.Of(bytes);
+        var actual = Modulus.Modules.ContentHash.Of(bytes);
         Assert.Contains(hash, install.Error);
         Assert.Contains(actual, install.Error);
         Assert.False(Directory.Exists(Path.Combine(_secondHost.Root, "util", "echo")), "nothing may be unpacked from a tampered package");

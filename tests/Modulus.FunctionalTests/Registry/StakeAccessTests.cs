@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Modulus.Cli;
 using Modulus.Client;
 using Modulus.Registry.Chain;
-using Modulus.Runtime.Access;
+using Modulus.Modules;
 using Modulus.Sdk;
 using Modulus.Testing;
 using Nethereum.Signer;

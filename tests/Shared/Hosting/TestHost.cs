@@ -30,16 +30,24 @@ internal sealed class TestHost : IAsyncDisposable
 
     public static async Task<TestHost> StartAsync(string treeRoot, string cacheDirectory, bool watch = false, Action<ModulusServerOptions>? configure = null, Action<IServiceCollection>? services = null)
     {
-        var options = new ModulusServerOptions
-        {
-            GrpcPort = 0,
-            TcpPort = 0,
-            UdpPort = 0,
-            Runtime = { TreeRoot = treeRoot, CacheDirectory = cacheDirectory, Watch = watch, ReloadDebounce = TimeSpan.FromMilliseconds(100) },
-        };
-        configure?.Invoke(options);
         var logs = new CapturingLoggerProvider();
-        var server = ModulusServer.Create(options, logging => logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug), services);
+        var server = ModulusServer.Create(
+            options =>
+            {
+                options.GrpcPort = 0;
+                options.TcpPort = 0;
+                options.UdpPort = 0;
+                configure?.Invoke(options);
+            },
+            runtime =>
+            {
+                runtime.TreeRoot = treeRoot;
+                runtime.CacheDirectory = cacheDirectory;
+                runtime.Watch = watch;
+                runtime.ReloadDebounce = TimeSpan.FromMilliseconds(100);
+            },
+            configureLogging: logging => logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug),
+            configureServices: services);
         await server.StartAsync();
         return new TestHost(server, logs);
     }

@@ -1,10 +1,9 @@
 using System.Collections.Concurrent;
 using System.Numerics;
 using Microsoft.Extensions.Logging;
-using Modulus.Registry.Chain;
-using Modulus.Runtime.Access;
+using Modulus.Modules;
 
-namespace Modulus.Cli;
+namespace Modulus.Registry.Chain;
 
 /// <summary>
 /// Access mode "stake" answered by the staking contract: a caller's counting stake on the module
@@ -15,12 +14,13 @@ namespace Modulus.Cli;
 /// each time, and a stake is not a thing that changes between two calls a second apart. A chain
 /// that does not answer is logged and reported as "cannot tell", which the access guard refuses.
 /// </remarks>
-internal sealed partial class ChainStakeOracle(RegistryContracts contracts, TimeSpan maxAge, TimeProvider clock, ILogger<ChainStakeOracle> logger) : IStakeOracle
+public sealed partial class ChainStakeOracle(RegistryContracts contracts, TimeSpan maxAge, TimeProvider clock, ILogger<ChainStakeOracle> logger) : IStakeOracle
 {
     private const int MaxEntries = 10_000;
 
     private readonly ConcurrentDictionary<(string Module, string Caller), (BigInteger Stake, DateTimeOffset At)> _cache = new();
 
+    /// <inheritdoc />
     public async ValueTask<BigInteger?> GetStakeAsync(string module, string caller, CancellationToken cancellationToken)
     {
         var key = (module, caller.ToLowerInvariant());

@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
 
-namespace Modulus.Registry.Packaging;
+namespace Modulus.Modules;
 
 /// <summary>
-/// The content hash of a package: sha256 of its bytes, written as 64 lowercase hex digits, and
-/// stored on chain as a bytes32.
+/// The content hash of a module: the sha256 of its package (<see cref="ModulePackage"/>), written as
+/// 64 lowercase hex digits, and stored on chain as a bytes32. <c>modulus info</c>, <c>modulus pack</c>,
+/// the chain and <c>serve --announce</c> all mean this hash.
 /// </summary>
 public static class ContentHash
 {
@@ -22,7 +23,7 @@ public static class ContentHash
         var digits = hex.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? hex[2..] : hex;
         if (!IsValid(digits))
         {
-            throw new FormatException($"\"{hex}\" is not a sha256: expected 64 hex digits.");
+            throw new FormatException($"\"{ModuleName.Printable(hex)}\" is not a sha256: expected 64 hex digits.");
         }
 
         return Convert.FromHexString(digits);

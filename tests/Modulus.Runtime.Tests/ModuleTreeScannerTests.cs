@@ -1,9 +1,10 @@
+using Modulus.Modules;
 using Modulus.Runtime.Tree;
 using Modulus.Testing;
 
 namespace Modulus.Runtime.Tests;
 
-public class ManifestTests
+public class ModuleTreeScannerTests
 {
     private const string Echo = "public sealed class E : Module { public string Forward(string s) => s; }";
 
@@ -17,17 +18,17 @@ public class ManifestTests
         var scan = ModuleTreeScanner.Scan(tree.Root);
 
         Assert.Empty(scan.Faults);
-        Assert.Equal(["custom.name", "text.embed"], scan.Modules.Select(m => m.Manifest.Name).Order());
+        Assert.Equal(["custom.name", "text.embed"], scan.Modules.Select(m => m.Name).Order());
     }
 
     [Theory]
     [InlineData("""{ "version": "1.0.0", "language": "csharp", "entry": "Module.cs" """, "not valid JSON")]
-    [InlineData("""{ "version": "1.0.0", "language": "rust", "entry": "Module.cs" }""", "language \"rust\" is not supported")]
+    [InlineData("""{ "version": "1.0.0", "language": "rust", "entry": "Module.cs" }""", "\"language\" \"rust\" is not supported")]
     [InlineData("""{ "version": "1.0.0", "language": "csharp" }""", "\"entry\" is missing")]
     [InlineData("""{ "version": "1.0.0", "language": "csharp", "entry": "Missing.cs" }""", "entry file \"Missing.cs\" does not exist")]
-    [InlineData("""{ "version": "one", "language": "csharp", "entry": "Module.cs" }""", "not semver")]
+    [InlineData("""{ "version": "one", "language": "csharp", "entry": "Module.cs" }""", "is not a semantic version")]
     [InlineData("""{ "version": "1.0.0", "language": "csharp", "entry": "Module.cs", "limits": { "timeout_ms": -1 } }""", "limits.timeout_ms must be a positive integer")]
-    [InlineData("""{ "version": "1.0.0", "language": "csharp", "entry": "../x.cs" }""", "outside the module folder")]
+    [InlineData("""{ "version": "1.0.0", "language": "csharp", "entry": "../x.cs" }""", "must be a plain path inside the module folder")]
     [InlineData("""[1, 2]""", "must be a JSON object")]
     public void Scan_BadManifest_IsAFaultWithFileAndReason(string manifest, string reason)
     {
@@ -38,10 +39,52 @@ public class ManifestTests
 
         var scan = ModuleTreeScanner.Scan(tree.Root);
 
-        Assert.Equal(["good"], scan.Modules.Select(m => m.Manifest.Name));
+        Assert.Equal(["good"], scan.Modules.Select(m => m.Name));
         var fault = Assert.Single(scan.Faults);
         Assert.Equal(manifestPath, fault.Path);
         Assert.Contains(reason, fault.Reason);
+    }
+
+    [Fact]
+    public void Scan_FolderPathThatIsNoModuleName_IsAFaultInTheSentenceEveryCommandUses()
+    {
+        using var tree = new TempTree();
+        tree.AddCSharp("good", Echo);
+        tree.AddCSharp("Text/Tokenize", Echo);
+
+        var scan = ModuleTreeScanner.Scan(tree.Root);
+
+        Assert.Equal(["good"], scan.Modules.Select(m => m.Name));
+        var fault = Assert.Single(scan.Faults);
+        Assert.False(ModuleName.TryParse("Text.Tokenize", out _, out var sentence));
+        Assert.StartsWith(sentence, fault.Reason);
+        Assert.Contains("set \"name\" in module.json", fault.Reason);
+    }
+
+    [Fact]
+    public void Scan_DeclaredNameTheContractRefuses_IsAFault()
+    {
+        using var tree = new TempTree();
+        tree.AddCSharp("m", Echo, """, "name": "Text.Tokenize" """);
+
+        var fault = Assert.Single(ModuleTreeScanner.Scan(tree.Root).Faults);
+
+        Assert.Contains("\"Text.Tokenize\" is not a module name: it has the upper-case letter 'T'", fault.Reason);
+    }
+
+    [Fact]
+    public void Scan_SymbolicLinkInAModule_IsAFaultNamingIt()
+    {
+        using var tree = new TempTree();
+        tree.AddCSharp("good", Echo);
+        tree.AddCSharp("linked", Echo);
+        var target = tree.Write("outside.txt", "secret");
+        File.CreateSymbolicLink(Path.Combine(tree.Root, "linked", "data.txt"), target);
+
+        var scan = ModuleTreeScanner.Scan(tree.Root);
+
+        Assert.Equal(["good"], scan.Modules.Select(m => m.Name));
+        Assert.Contains("is a symbolic link", Assert.Single(scan.Faults).Reason);
     }
 
     [Fact]
@@ -80,7 +123,9 @@ public class ManifestTests
     public void Scaffolder_RefusesBadNamesAndExistingFolders()
     {
         using var tree = new TempTree();
-        Assert.Contains("not a module name", Assert.Throws<ArgumentException>(() => ModuleScaffolder.Create(tree.Root, "Bad Name", "csharp")).Message);
+        Assert.False(ModuleName.TryParse("Bad Name", out _, out var sentence));
+        Assert.Equal(sentence, Assert.Throws<ArgumentException>(() => ModuleScaffolder.Create(tree.Root, "Bad Name", "csharp")).Message);
+        ModuleScaffolder.Create(tree.Root, "my-mod.v2", "csharp");
         Assert.Contains("not supported", Assert.Throws<ArgumentException>(() => ModuleScaffolder.Create(tree.Root, "ok", "cobol")).Message);
         ModuleScaffolder.Create(tree.Root, "my.mod", "python");
         Assert.Contains("already exists", Assert.Throws<ArgumentException>(() => ModuleScaffolder.Create(tree.Root, "my.mod", "python")).Message);

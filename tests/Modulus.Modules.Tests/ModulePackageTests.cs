@@ -1,8 +1,8 @@
 using System.Formats.Tar;
 using System.Text;
-using Modulus.Registry.Packaging;
+using Modulus.Testing;
 
-namespace Modulus.Registry.Tests;
+namespace Modulus.Modules.Tests;
 
 public sealed class ModulePackageTests : IDisposable
 {
@@ -10,6 +10,7 @@ public sealed class ModulePackageTests : IDisposable
         {
           "version": "1.2.3",
           "language": "python",
+          "entry": "module.py",
           "description": "Counts words.",
           "tags": ["text", "stats"]
         }
@@ -30,9 +31,9 @@ public sealed class ModulePackageTests : IDisposable
         var second = ModulePackage.Pack(module);
 
         Assert.Equal(first.Bytes, second.Bytes);
-        Assert.Equal(first.Sha256Hex, second.Sha256Hex);
-        Assert.Equal(ContentHash.Of(first.Bytes), first.Sha256Hex);
-        Assert.Matches("^[0-9a-f]{64}$", first.Sha256Hex);
+        Assert.Equal(first.Sha256, second.Sha256);
+        Assert.Equal(ContentHash.Of(first.Bytes), first.Sha256);
+        Assert.Matches("^[0-9a-f]{64}$", first.Sha256);
     }
 
     [Fact]
@@ -48,13 +49,13 @@ public sealed class ModulePackageTests : IDisposable
             File.SetLastWriteTimeUtc(file, times[i++ % 2]);
         }
 
-        Assert.Equal(ModulePackage.Pack(original).Sha256Hex, ModulePackage.Pack(copy).Sha256Hex);
+        Assert.Equal(ModulePackage.Pack(original).Sha256, ModulePackage.Pack(copy).Sha256);
     }
 
     [Fact]
     public void Pack_RealRepositoryModules_AreDeterministicAndReadTheirManifest()
     {
-        var root = RepositoryRoot();
+        var root = Modulus.Testing.RepositoryPaths.Root;
         foreach (var relative in new[] { "modules/util/echo", "modules/text/stats" })
         {
             var folder = Path.Combine(root, relative);
@@ -66,9 +67,9 @@ public sealed class ModulePackageTests : IDisposable
             }
 
             var packed = ModulePackage.Pack(folder);
-            Assert.Equal(packed.Sha256Hex, ModulePackage.Pack(copy).Sha256Hex);
+            Assert.Equal(packed.Sha256, ModulePackage.Pack(copy).Sha256);
             Assert.Contains("module.json", packed.Files);
-            Assert.False(string.IsNullOrWhiteSpace(packed.Manifest.Version));
+            Assert.Equal("1.0.0", packed.Manifest.Version.Value);
         }
 
         var echo = ModulePackage.Pack(Path.Combine(root, "modules", "util", "echo"));
@@ -80,13 +81,13 @@ public sealed class ModulePackageTests : IDisposable
     public void Pack_OneByteChanged_ChangesHash()
     {
         var module = MakeModule("m");
-        var before = ModulePackage.Pack(module).Sha256Hex;
+        var before = ModulePackage.Pack(module).Sha256;
         var path = Path.Combine(module, "module.py");
         var bytes = File.ReadAllBytes(path);
         bytes[0] ^= 0x01;
         File.WriteAllBytes(path, bytes);
 
-        Assert.NotEqual(before, ModulePackage.Pack(module).Sha256Hex);
+        Assert.NotEqual(before, ModulePackage.Pack(module).Sha256);
     }
 
     [Fact]
@@ -98,7 +99,7 @@ public sealed class ModulePackageTests : IDisposable
 
         var after = ModulePackage.Pack(module);
 
-        Assert.NotEqual(before.Sha256Hex, after.Sha256Hex);
+        Assert.NotEqual(before.Sha256, after.Sha256);
         Assert.Contains("extra.py", after.Files);
         Assert.DoesNotContain("extra.py", before.Files);
     }
@@ -107,10 +108,10 @@ public sealed class ModulePackageTests : IDisposable
     public void Pack_FileRenamed_ChangesHash()
     {
         var module = MakeModule("m");
-        var before = ModulePackage.Pack(module).Sha256Hex;
+        var before = ModulePackage.Pack(module).Sha256;
         File.Move(Path.Combine(module, "lib", "helper.py"), Path.Combine(module, "lib", "helper2.py"));
 
-        Assert.NotEqual(before, ModulePackage.Pack(module).Sha256Hex);
+        Assert.NotEqual(before, ModulePackage.Pack(module).Sha256);
     }
 
     [Fact]
@@ -181,7 +182,7 @@ public sealed class ModulePackageTests : IDisposable
         var after = ModulePackage.Pack(module);
 
         Assert.Equal(before.Files, after.Files);
-        Assert.Equal(before.Sha256Hex, after.Sha256Hex);
+        Assert.Equal(before.Sha256, after.Sha256);
         Assert.DoesNotContain(after.Files, f => f.Contains(Path.GetFileName(relative), StringComparison.Ordinal));
     }
 
@@ -197,7 +198,7 @@ public sealed class ModulePackageTests : IDisposable
 
         var after = ModulePackage.Pack(module);
 
-        Assert.Equal(before.Sha256Hex, after.Sha256Hex);
+        Assert.Equal(before.Sha256, after.Sha256);
         Assert.DoesNotContain(after.Files, f => f.StartsWith("plugins/", StringComparison.Ordinal));
 
         // A sibling without module.json in the same parent is still packed: only the nested module is cut.
@@ -214,7 +215,7 @@ public sealed class ModulePackageTests : IDisposable
         var link = Path.Combine(module, "lib", "link.txt");
         File.CreateSymbolicLink(link, outside);
 
-        var ex = Assert.Throws<InvalidPackageException>(() => ModulePackage.Pack(module));
+        var ex = Assert.Throws<ModulePackageException>(() => ModulePackage.Pack(module));
 
         Assert.Contains(link, ex.Message);
         Assert.Contains("symbolic link", ex.Message);
@@ -230,7 +231,7 @@ public sealed class ModulePackageTests : IDisposable
         var link = Path.Combine(module, "linked");
         Directory.CreateSymbolicLink(link, outside);
 
-        var ex = Assert.Throws<InvalidPackageException>(() => ModulePackage.Pack(module));
+        var ex = Assert.Throws<ModulePackageException>(() => ModulePackage.Pack(module));
 
         Assert.Contains(link, ex.Message);
     }
@@ -244,7 +245,7 @@ public sealed class ModulePackageTests : IDisposable
         Directory.CreateDirectory(module);
         File.WriteAllText(Path.Combine(module, "module.py"), "pass");
 
-        var ex = Assert.Throws<InvalidPackageException>(() => ModulePackage.Pack(module));
+        var ex = Assert.Throws<ModuleManifestException>(() => ModulePackage.Pack(module));
 
         Assert.Contains("module.json", ex.Message);
     }
@@ -252,95 +253,32 @@ public sealed class ModulePackageTests : IDisposable
     [Fact]
     public void Pack_MissingFolder_Throws()
     {
-        var ex = Assert.Throws<InvalidPackageException>(() => ModulePackage.Pack(Path.Combine(temp.Path, "absent")));
+        var ex = Assert.Throws<ModulePackageException>(() => ModulePackage.Pack(Path.Combine(temp.Path, "absent")));
 
         Assert.Contains("does not exist", ex.Message);
     }
 
     [Fact]
-    public void Pack_InvalidJson_ThrowsSayingSo()
+    public void Pack_InvalidManifest_ThrowsTheReadersError()
     {
-        var module = MakeModule("m", manifest: """{ "version": "1.0.0", """ + "\n" + "oops }");
+        var module = MakeModule("m", manifest: """{ "version": "1.0", "language": "python", "entry": "module.py" }""");
 
-        var ex = Assert.Throws<InvalidPackageException>(() => ModulePackage.Pack(module));
+        var ex = Assert.Throws<ModuleManifestException>(() => ModulePackage.Pack(module));
 
-        Assert.Contains("not valid JSON", ex.Message);
-        Assert.Contains("module.json", ex.Message);
+        Assert.Contains("is not a semantic version", ex.Message);
+        Assert.EndsWith("module.json", ex.Path);
     }
-
-    [Fact]
-    public void Pack_ManifestNotAnObject_Throws()
-    {
-        var module = MakeModule("m", manifest: """["version", "1.0.0"]""");
-
-        var ex = Assert.Throws<InvalidPackageException>(() => ModulePackage.Pack(module));
-
-        Assert.Contains("JSON object", ex.Message);
-    }
-
-    [Theory]
-    [InlineData("""{ "language": "python" }""")]
-    [InlineData("""{ "version": "" }""")]
-    [InlineData("""{ "version": "   " }""")]
-    [InlineData("""{ "version": null }""")]
-    public void Pack_MissingVersion_ThrowsSayingSo(string manifest)
-    {
-        var module = MakeModule("m", manifest: manifest);
-
-        var ex = Assert.Throws<InvalidPackageException>(() => ModulePackage.Pack(module));
-
-        Assert.Contains("\"version\"", ex.Message);
-    }
-
-    [Fact]
-    public void Pack_VersionNotAString_ThrowsSayingSo()
-    {
-        var module = MakeModule("m", manifest: """{ "version": 1 }""");
-
-        var ex = Assert.Throws<InvalidPackageException>(() => ModulePackage.Pack(module));
-
-        Assert.Contains("\"version\" must be a string", ex.Message);
-    }
-
-    [Theory]
-    [InlineData("""{ "version": "1.0.0", "tags": "text" }""")]
-    [InlineData("""{ "version": "1.0.0", "tags": ["text", 3] }""")]
-    [InlineData("""{ "version": "1.0.0", "tags": [null] }""")]
-    [InlineData("""{ "version": "1.0.0", "tags": { "a": "b" } }""")]
-    public void Pack_TagsNotArrayOfStrings_ThrowsSayingSo(string manifest)
-    {
-        var module = MakeModule("m", manifest: manifest);
-
-        var ex = Assert.Throws<InvalidPackageException>(() => ModulePackage.Pack(module));
-
-        Assert.Contains("\"tags\" must be an array of strings", ex.Message);
-    }
-
-    // ---- manifest ----------------------------------------------------------------------------
 
     [Fact]
     public void Pack_ReadsManifestFields()
     {
         var packed = ModulePackage.Pack(MakeModule("m"));
 
-        Assert.Equal("1.2.3", packed.Manifest.Version);
+        Assert.Equal("1.2.3", packed.Manifest.Version.Value);
         Assert.Equal("python", packed.Manifest.Language);
         Assert.Equal("Counts words.", packed.Manifest.Description);
         Assert.Equal(["text", "stats"], packed.Manifest.Tags);
-    }
-
-    [Fact]
-    public void Pack_MinimalManifest_UsesDefaults()
-    {
-        var packed = ModulePackage.Pack(MakeModule("m", manifest: """
-            // comments and trailing commas are accepted
-            { "version": "0.1.0", }
-            """));
-
-        Assert.Equal("0.1.0", packed.Manifest.Version);
-        Assert.Equal("csharp", packed.Manifest.Language);
-        Assert.Equal(string.Empty, packed.Manifest.Description);
-        Assert.Empty(packed.Manifest.Tags);
+        Assert.Equal("sha256:" + packed.Sha256, packed.Uri);
     }
 
     [Fact]
@@ -364,17 +302,17 @@ public sealed class ModulePackageTests : IDisposable
     [InlineData(511)]
     [InlineData(512)]
     [InlineData(4096)]
-    public void ReadManifest_OfGarbage_ReturnsNull(int length)
+    public void ReadManifest_OfGarbage_ThrowsNotAPackage(int length)
     {
-        Assert.Null(ModulePackage.ReadManifest(Garbage(length)));
+        Assert.Throws<ModulePackageException>(() => ModulePackage.ReadManifest(Garbage(length)));
     }
 
     [Fact]
-    public void ReadManifest_OfTarWithoutManifest_ReturnsNull()
+    public void ReadManifest_OfTarWithoutManifest_ThrowsSayingSo()
     {
         var tar = BuildTar(w => AddFile(w, "readme.txt", "hi"));
 
-        Assert.Null(ModulePackage.ReadManifest(tar));
+        Assert.Contains("no module.json", Assert.Throws<ModulePackageException>(() => ModulePackage.ReadManifest(tar)).Message);
     }
 
     // ---- round trip --------------------------------------------------------------------------
@@ -386,10 +324,9 @@ public sealed class ModulePackageTests : IDisposable
         var packed = ModulePackage.Pack(module);
         var target = Path.Combine(temp.Path, "out", "installed");
 
-        var unpacked = ModulePackage.Unpack(packed.Bytes, packed.Sha256Hex, target, overwrite: false);
+        var unpacked = ModulePackage.Unpack(packed.Bytes, packed.Sha256, target, overwrite: false);
 
-        Assert.Equal(Path.GetFullPath(target), unpacked.Directory);
-        Assert.Equal(packed.Files, unpacked.Files);
+        Assert.Equal(packed.Files, unpacked);
         var written = Directory.EnumerateFiles(target, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(target, f).Replace('\\', '/'))
             .Order(StringComparer.Ordinal);
@@ -399,7 +336,7 @@ public sealed class ModulePackageTests : IDisposable
             Assert.Equal(File.ReadAllBytes(Path.Combine(module, file)), File.ReadAllBytes(Path.Combine(target, file)));
         }
 
-        Assert.Equal(packed.Sha256Hex, ModulePackage.Pack(target).Sha256Hex);
+        Assert.Equal(packed.Sha256, ModulePackage.Pack(target).Sha256);
     }
 
     [Fact]
@@ -408,7 +345,7 @@ public sealed class ModulePackageTests : IDisposable
         var packed = ModulePackage.Pack(MakeModule("m"));
         var target = Path.Combine(temp.Path, "out");
 
-        ModulePackage.Unpack(packed.Bytes, packed.Sha256Hex.ToUpperInvariant(), target, overwrite: false);
+        ModulePackage.Unpack(packed.Bytes, packed.Sha256.ToUpperInvariant(), target, overwrite: false);
 
         Assert.True(File.Exists(Path.Combine(target, "module.json")));
     }
@@ -428,12 +365,12 @@ public sealed class ModulePackageTests : IDisposable
         var packed = ModulePackage.Pack(module);
         var target = Path.Combine(temp.Path, "out");
 
-        ModulePackage.Unpack(packed.Bytes, packed.Sha256Hex, target, overwrite: false);
+        ModulePackage.Unpack(packed.Bytes, packed.Sha256, target, overwrite: false);
 
         var execute = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
         Assert.Equal(execute, File.GetUnixFileMode(Path.Combine(target, "run.sh")) & execute);
         Assert.Equal((UnixFileMode)0, File.GetUnixFileMode(Path.Combine(target, "module.py")) & execute);
-        Assert.Equal(packed.Sha256Hex, ModulePackage.Pack(target).Sha256Hex);
+        Assert.Equal(packed.Sha256, ModulePackage.Pack(target).Sha256);
     }
 
     [Fact]
@@ -445,11 +382,11 @@ public sealed class ModulePackageTests : IDisposable
         }
 
         var module = MakeModule("m");
-        var before = ModulePackage.Pack(module).Sha256Hex;
+        var before = ModulePackage.Pack(module).Sha256;
         var path = Path.Combine(module, "module.py");
         File.SetUnixFileMode(path, File.GetUnixFileMode(path) | UnixFileMode.UserExecute);
 
-        Assert.NotEqual(before, ModulePackage.Pack(module).Sha256Hex);
+        Assert.NotEqual(before, ModulePackage.Pack(module).Sha256);
     }
 
     // ---- hash mismatch -----------------------------------------------------------------------
@@ -464,9 +401,9 @@ public sealed class ModulePackageTests : IDisposable
         var ex = Assert.Throws<PackageHashMismatchException>(() => ModulePackage.Unpack(packed.Bytes, wrong, target, overwrite: false));
 
         Assert.Contains(wrong, ex.Message);
-        Assert.Contains(packed.Sha256Hex, ex.Message);
+        Assert.Contains(packed.Sha256, ex.Message);
         Assert.Equal(wrong, ex.Expected);
-        Assert.Equal(packed.Sha256Hex, ex.Actual);
+        Assert.Equal(packed.Sha256, ex.Actual);
         Assert.False(Directory.Exists(target));
     }
 
@@ -478,7 +415,7 @@ public sealed class ModulePackageTests : IDisposable
         tampered[600] ^= 0xff;
         var target = Path.Combine(temp.Path, "out");
 
-        var ex = Assert.Throws<PackageHashMismatchException>(() => ModulePackage.Unpack(tampered, packed.Sha256Hex, target, overwrite: true));
+        var ex = Assert.Throws<PackageHashMismatchException>(() => ModulePackage.Unpack(tampered, packed.Sha256, target, overwrite: true));
 
         Assert.Equal(ContentHash.Of(tampered), ex.Actual);
         Assert.False(Directory.Exists(target));
@@ -508,7 +445,7 @@ public sealed class ModulePackageTests : IDisposable
         Directory.CreateDirectory(target);
         File.WriteAllText(Path.Combine(target, "keep.txt"), "keep");
 
-        var ex = Assert.Throws<IOException>(() => ModulePackage.Unpack(packed.Bytes, packed.Sha256Hex, target, overwrite: false));
+        var ex = Assert.Throws<IOException>(() => ModulePackage.Unpack(packed.Bytes, packed.Sha256, target, overwrite: false));
 
         Assert.Contains("already exists", ex.Message);
         Assert.Equal(["keep.txt"], Directory.GetFileSystemEntries(target).Select(Path.GetFileName));
@@ -528,12 +465,12 @@ public sealed class ModulePackageTests : IDisposable
         File.WriteAllText(Path.Combine(target, "sub", "old.txt"), "old");
         File.WriteAllText(Path.Combine(target, "module.py"), "old content");
 
-        ModulePackage.Unpack(packed.Bytes, packed.Sha256Hex, target, overwrite: true);
+        ModulePackage.Unpack(packed.Bytes, packed.Sha256, target, overwrite: true);
 
         Assert.False(File.Exists(Path.Combine(target, "old-extra.txt")));
         Assert.False(Directory.Exists(Path.Combine(target, "sub")));
         Assert.Equal(File.ReadAllBytes(Path.Combine(module, "module.py")), File.ReadAllBytes(Path.Combine(target, "module.py")));
-        Assert.Equal(packed.Sha256Hex, ModulePackage.Pack(target).Sha256Hex);
+        Assert.Equal(packed.Sha256, ModulePackage.Pack(target).Sha256);
         Assert.Equal(["mod"], Directory.GetFileSystemEntries(parent).Select(Path.GetFileName));
     }
 
@@ -544,8 +481,8 @@ public sealed class ModulePackageTests : IDisposable
         var parent = Path.Combine(temp.Path, "installs");
         Directory.CreateDirectory(parent);
 
-        ModulePackage.Unpack(packed.Bytes, packed.Sha256Hex, Path.Combine(parent, "a"), overwrite: false);
-        ModulePackage.Unpack(packed.Bytes, packed.Sha256Hex, Path.Combine(parent, "a"), overwrite: true);
+        ModulePackage.Unpack(packed.Bytes, packed.Sha256, Path.Combine(parent, "a"), overwrite: false);
+        ModulePackage.Unpack(packed.Bytes, packed.Sha256, Path.Combine(parent, "a"), overwrite: true);
 
         Assert.Equal(["a"], Directory.GetFileSystemEntries(parent).Select(Path.GetFileName));
     }
@@ -576,14 +513,14 @@ public sealed class ModulePackageTests : IDisposable
             AddFile(w, name, "pwned");
         });
 
-        var ex = Assert.Throws<InvalidPackageException>(() => ModulePackage.Unpack(tar, ContentHash.Of(tar), target, overwrite: false));
+        var ex = Assert.Throws<ModulePackageException>(() => ModulePackage.Unpack(tar, ContentHash.Of(tar), target, overwrite: false));
 
         Assert.Contains(name, ex.Message);
         Assert.False(Directory.Exists(target));
         Assert.Empty(Directory.GetFileSystemEntries(parent));
         Assert.Equal(["installs"], Directory.GetFileSystemEntries(Path.Combine(temp.Path, "sandbox")).Select(Path.GetFileName));
         Assert.False(File.Exists("/abs.txt") && File.ReadAllText("/abs.txt") == "pwned");
-        Assert.Null(ModulePackage.ReadManifest(tar));
+        Assert.Throws<ModulePackageException>(() => ModulePackage.ReadManifest(tar));
     }
 
     [Theory]
@@ -600,7 +537,7 @@ public sealed class ModulePackageTests : IDisposable
             w.WriteEntry(new UstarTarEntry(type, "link") { LinkName = "/etc/passwd" });
         });
 
-        var ex = Assert.Throws<InvalidPackageException>(() => ModulePackage.Unpack(tar, ContentHash.Of(tar), target, overwrite: false));
+        var ex = Assert.Throws<ModulePackageException>(() => ModulePackage.Unpack(tar, ContentHash.Of(tar), target, overwrite: false));
 
         Assert.Contains("link", ex.Message);
         Assert.Contains("regular files only", ex.Message);
@@ -620,7 +557,7 @@ public sealed class ModulePackageTests : IDisposable
             AddFile(w, "../evil.txt", "pwned");
         });
 
-        Assert.Throws<InvalidPackageException>(() => ModulePackage.Unpack(tar, ContentHash.Of(tar), target, overwrite: true));
+        Assert.Throws<ModulePackageException>(() => ModulePackage.Unpack(tar, ContentHash.Of(tar), target, overwrite: true));
 
         Assert.Equal(["keep.txt"], Directory.GetFileSystemEntries(target).Select(Path.GetFileName));
         Assert.Equal(["mod"], Directory.GetFileSystemEntries(temp.Path).Select(Path.GetFileName));
@@ -632,7 +569,7 @@ public sealed class ModulePackageTests : IDisposable
         var target = Path.Combine(temp.Path, "mod");
         var tar = BuildTar(w => AddFile(w, "readme.txt", "hi"));
 
-        var ex = Assert.Throws<InvalidPackageException>(() => ModulePackage.Unpack(tar, ContentHash.Of(tar), target, overwrite: false));
+        var ex = Assert.Throws<ModulePackageException>(() => ModulePackage.Unpack(tar, ContentHash.Of(tar), target, overwrite: false));
 
         Assert.Contains("module.json", ex.Message);
         Assert.False(Directory.Exists(target));
@@ -649,7 +586,7 @@ public sealed class ModulePackageTests : IDisposable
             AddFile(w, "a.py", "two");
         });
 
-        var ex = Assert.Throws<InvalidPackageException>(() => ModulePackage.Unpack(tar, ContentHash.Of(tar), target, overwrite: false));
+        var ex = Assert.Throws<ModulePackageException>(() => ModulePackage.Unpack(tar, ContentHash.Of(tar), target, overwrite: false));
 
         Assert.Contains("twice", ex.Message);
         Assert.False(Directory.Exists(target));
@@ -665,7 +602,7 @@ public sealed class ModulePackageTests : IDisposable
         var garbage = Garbage(length);
         var target = Path.Combine(temp.Path, "mod");
 
-        Assert.Throws<InvalidPackageException>(() => ModulePackage.Unpack(garbage, ContentHash.Of(garbage), target, overwrite: false));
+        Assert.Throws<ModulePackageException>(() => ModulePackage.Unpack(garbage, ContentHash.Of(garbage), target, overwrite: false));
 
         Assert.False(Directory.Exists(target));
     }
@@ -677,10 +614,10 @@ public sealed class ModulePackageTests : IDisposable
         var truncated = packed.Bytes[..700];
         var target = Path.Combine(temp.Path, "mod");
 
-        Assert.Throws<InvalidPackageException>(() => ModulePackage.Unpack(truncated, ContentHash.Of(truncated), target, overwrite: false));
+        Assert.Throws<ModulePackageException>(() => ModulePackage.Unpack(truncated, ContentHash.Of(truncated), target, overwrite: false));
 
         Assert.False(Directory.Exists(target));
-        Assert.Null(ModulePackage.ReadManifest(truncated));
+        Assert.Throws<ModulePackageException>(() => ModulePackage.ReadManifest(truncated));
     }
 
     /// <summary>
@@ -711,11 +648,11 @@ public sealed class ModulePackageTests : IDisposable
         FixChecksum(tar, 0);
         var target = Path.Combine(temp.Path, "mod");
 
-        var ex = Assert.Throws<InvalidPackageException>(() => ModulePackage.Unpack(tar, ContentHash.Of(tar), target, overwrite: false));
+        var ex = Assert.Throws<ModulePackageException>(() => ModulePackage.Unpack(tar, ContentHash.Of(tar), target, overwrite: false));
 
         Assert.Contains("not a readable tar archive", ex.Message);
         Assert.False(Directory.Exists(target));
-        Assert.Null(ModulePackage.ReadManifest(tar));
+        Assert.Throws<ModulePackageException>(() => ModulePackage.ReadManifest(tar));
     }
 
     // ---- helpers -----------------------------------------------------------------------------
@@ -802,28 +739,5 @@ public sealed class ModulePackageTests : IDisposable
         }
 
         return directory.FullName;
-    }
-}
-
-/// <summary>A fresh folder under the system temp folder, deleted on dispose.</summary>
-internal sealed class PackagingTempDirectory : IDisposable
-{
-    public PackagingTempDirectory()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "modulus-packaging-tests-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
     }
 }

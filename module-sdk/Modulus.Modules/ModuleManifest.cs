@@ -1,0 +1,98 @@
+using System.Numerics;
+
+namespace Modulus.Modules;
+
+/// <summary>The contents of a <c>module.json</c>, validated. <see cref="ModuleManifestReader"/> is the one reader.</summary>
+public sealed record ModuleManifest
+{
+    /// <summary>The file name of a manifest.</summary>
+    public const string FileName = "module.json";
+
+    /// <summary>The name the manifest declares (<c>"name"</c>), or null when the folder's path gives it.</summary>
+    public ModuleName? Name { get; init; }
+
+    /// <summary>The version (<c>"version"</c>).</summary>
+    public required ModuleVersion Version { get; init; }
+
+    /// <summary>The language the module is written in: one of <see cref="ModuleLanguages.All"/>.</summary>
+    public required string Language { get; init; }
+
+    /// <summary>The entry file relative to the module folder (<c>Tokenize.cs</c>, <c>module.py</c>, <c>bin/X.dll</c>).</summary>
+    public required string EntryFile { get; init; }
+
+    /// <summary>The module class named after a colon in <c>entry</c>, or null to find the only one.</summary>
+    public string? EntryClass { get; init; }
+
+    /// <summary>One line for <c>ls</c> and search.</summary>
+    public string Description { get; init; } = string.Empty;
+
+    /// <summary>Search tags.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>C# only: the NuGet packages the module needs, id to exact version; the host restores them.</summary>
+    public IReadOnlyDictionary<string, string> Packages { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Python only: top-level modules the code imports, checked before the module loads.</summary>
+    public IReadOnlyList<string> Imports { get; init; } = [];
+
+    /// <summary>Per-module limits.</summary>
+    public ModuleLimits Limits { get; init; } = ModuleLimits.Default;
+
+    /// <summary>Who may call the module.</summary>
+    public ModuleAccess Access { get; init; } = ModuleAccess.Open;
+}
+
+/// <summary>The languages a manifest may name.</summary>
+public static class ModuleLanguages
+{
+    /// <summary>C#: source files compiled by the host, or a prebuilt assembly.</summary>
+    public const string CSharp = "csharp";
+
+    /// <summary>Python: a class deriving from <c>modulus.Module</c>, run in an embedded interpreter.</summary>
+    public const string Python = "python";
+
+    /// <summary>Every language, in the order the manifest's error lists them.</summary>
+    public static IReadOnlyList<string> All { get; } = [CSharp, Python];
+
+    /// <summary>The file extensions an entry of each language may have.</summary>
+    public static IReadOnlyList<string> EntryExtensions(string language) => language switch
+    {
+        CSharp => [".cs", ".dll"],
+        Python => [".py"],
+        _ => [],
+    };
+}
+
+/// <summary>Who may call a module: <c>module.json</c>'s <c>access</c>.</summary>
+/// <param name="Mode">open (anyone), signed (any signed caller), allow (signed callers on <paramref name="Allow"/>), stake (signed callers with at least <paramref name="MinStake"/> staked on the module).</param>
+/// <param name="Allow">Lower-case 0x addresses, for mode allow.</param>
+/// <param name="MinStake">The least stake in $GPT base units, for mode stake.</param>
+public sealed record ModuleAccess(string Mode, IReadOnlySet<string> Allow, BigInteger MinStake)
+{
+    /// <summary>The access modes.</summary>
+    public static IReadOnlyList<string> Modes { get; } = ["open", "signed", "allow", "stake"];
+
+    /// <summary>Anyone may call.</summary>
+    public static ModuleAccess Open { get; } = new("open", new HashSet<string>(), BigInteger.Zero);
+}
+
+/// <summary>Per-module limits from <c>module.json</c>'s <c>limits</c>.</summary>
+/// <param name="Timeout">How long one call may run before it fails with DEADLINE_EXCEEDED.</param>
+/// <param name="MaxConcurrency">Calls run at once; 0 for no limit.</param>
+/// <param name="MaxQueue">Calls waiting for a slot when <paramref name="MaxConcurrency"/> is reached; beyond it RESOURCE_EXHAUSTED.</param>
+/// <param name="MaxRequestBytes">The largest request accepted, in bytes.</param>
+/// <param name="RatePerCaller">Calls per second one caller (a signed address, else an IP address) may make; 0 for no limit.</param>
+public sealed record ModuleLimits(TimeSpan Timeout, int MaxConcurrency, int MaxQueue, int MaxRequestBytes, double RatePerCaller = 0)
+{
+    /// <summary>The limits of a manifest that sets none.</summary>
+    public static ModuleLimits Default { get; } = new(TimeSpan.FromSeconds(30), 0, 64, 16 * 1024 * 1024);
+}
+
+/// <summary>A manifest is wrong; the message says what and how to fix it.</summary>
+/// <param name="path">The manifest file (or the package entry) at fault.</param>
+/// <param name="message">What is wrong and what to do.</param>
+public sealed class ModuleManifestException(string path, string message) : Exception(message)
+{
+    /// <summary>The manifest file at fault.</summary>
+    public string Path { get; } = path;
+}

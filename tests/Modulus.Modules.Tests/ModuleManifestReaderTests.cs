@@ -1,0 +1,115 @@
+using System.Text;
+
+namespace Modulus.Modules.Tests;
+
+public class ModuleManifestReaderTests
+{
+    private const string Minimal = """{ "version": "1.0.0", "language": "python", "entry": "module.py" }""";
+
+    public static TheoryData<string, string> BadManifests => new()
+    {
+        { """{ "version": "1.0.0", "language": "csharp", "entry": "Module.cs" """, "not valid JSON" },
+        { """[1, 2]""", "must be a JSON object" },
+        { """{ "language": "python", "entry": "module.py" }""", "\"version\" is missing" },
+        { """{ "version": 1, "language": "python", "entry": "module.py" }""", "\"version\" must be a string" },
+        { """{ "version": "1.0.0-01", "language": "python", "entry": "module.py" }""", "\"version\": version \"1.0.0-01\" is not a semantic version" },
+        { """{ "name": "Text.Tokenize", "version": "1.0.0", "language": "python", "entry": "module.py" }""", "\"name\": \"Text.Tokenize\" is not a module name" },
+        { """{ "version": "1.0.0", "language": "rust", "entry": "lib.rs" }""", "\"language\" \"rust\" is not supported; use one of \"csharp\", \"python\"" },
+        { """{ "version": "1.0.0", "language": "csharp" }""", "\"entry\" is missing" },
+        { """{ "version": "1.0.0", "language": "csharp", "entry": "../x.cs" }""", "must be a plain path inside the module folder" },
+        { """{ "version": "1.0.0", "language": "csharp", "entry": "/etc/x.cs" }""", "must be a plain path inside the module folder" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.cs" }""", "is not a .py file, as a python module needs" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "limts": {} }""", "unknown field \"limts\"; did you mean \"limits\"?" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "limits": { "timeout": 5 } }""", "unknown field \"limits.timeout\"" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "limits": { "timeout_ms": -1 } }""", "limits.timeout_ms must be a positive integer" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "limits": { "rate_per_caller": "fast" } }""", "limits.rate_per_caller must be a non-negative number" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "paid" } }""", "access.mode \"paid\" is not one of" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "allow" } }""", "needs a non-empty access.allow list" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "allow", "allow": ["0x12"] } }""", "is not an address" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "stake", "min_stake": -5 } }""", "access.min_stake must be a whole number" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "tags": "text" }""", "\"tags\" must be an array of strings" },
+        { """{ "version": "1.0.0", "language": "csharp", "entry": "M.cs", "references": ["Microsoft.ML.Tokenizers"] }""", "\"references\" is no longer read: declare the NuGet packages" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "packages": { "Numpy": "1.0.0" } }""", "it applies to csharp modules only" },
+        { """{ "version": "1.0.0", "language": "csharp", "entry": "M.cs", "packages": { "Microsoft.ML.Tokenizers": "[2.0.1,)" } }""", "must be an exact NuGet version string" },
+        { """{ "version": "1.0.0", "language": "csharp", "entry": "M.cs", "packages": { "bad id!": "1.0.0" } }""", "is not a NuGet package id" },
+        { """{ "version": "1.0.0", "language": "csharp", "entry": "M.cs", "imports": ["numpy"] }""", "it applies to python modules only" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "imports": ["num py"] }""", "is not a Python module name" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadManifests))]
+    public void Parse_BadManifest_ThrowsNamingTheFieldAndTheFix(string json, string reason)
+    {
+        var ex = Assert.Throws<ModuleManifestException>(() => ModuleManifestReader.Parse(Encoding.UTF8.GetBytes(json), "here/module.json"));
+        Assert.Contains(reason, ex.Message);
+        Assert.Equal("here/module.json", ex.Path);
+    }
+
+    [Fact]
+    public void Parse_MinimalManifest_UsesTheDefaults()
+    {
+        var manifest = ModuleManifestReader.Parse("""
+            // comments and trailing commas are accepted
+            { "version": "0.1.0", "language": "python", "entry": "module.py", }
+            """u8, "module.json");
+
+        Assert.Null(manifest.Name);
+        Assert.Equal("0.1.0", manifest.Version.Value);
+        Assert.Equal(string.Empty, manifest.Description);
+        Assert.Empty(manifest.Tags);
+        Assert.Empty(manifest.Packages);
+        Assert.Equal(ModuleLimits.Default, manifest.Limits);
+        Assert.Equal("open", manifest.Access.Mode);
+    }
+
+    [Fact]
+    public void Parse_EveryField_IsRead()
+    {
+        var manifest = ModuleManifestReader.Parse("""
+            {
+              "$schema": "../module.schema.json",
+              "name": "text.tokenize",
+              "version": "1.2.0-rc.1",
+              "language": "csharp",
+              "entry": "src/Tok.cs:Gpt2",
+              "description": "d",
+              "tags": ["a", "b"],
+              "packages": { "Microsoft.ML.Tokenizers": "2.0.1" },
+              "limits": { "timeout_ms": 5000, "max_concurrency": 2, "max_queue": 3, "max_request_bytes": 1024, "rate_per_caller": 2.5 },
+              "access": { "mode": "stake", "min_stake": "1000000000000000000000" }
+            }
+            """u8, "module.json");
+
+        Assert.Equal("text.tokenize", manifest.Name?.Value);
+        Assert.True(manifest.Version.IsPrerelease);
+        Assert.Equal(("src/Tok.cs", "Gpt2"), (manifest.EntryFile, manifest.EntryClass));
+        Assert.Equal("2.0.1", manifest.Packages["Microsoft.ML.Tokenizers"]);
+        Assert.Equal(new ModuleLimits(TimeSpan.FromSeconds(5), 2, 3, 1024, 2.5), manifest.Limits);
+        Assert.Equal(System.Numerics.BigInteger.Parse("1000000000000000000000"), manifest.Access.MinStake);
+    }
+
+    [Fact]
+    public void Read_EntryFileMissing_SaysWhichFile()
+    {
+        var folder = Directory.CreateTempSubdirectory("modulus-manifest-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, "module.json"), Minimal);
+            var ex = Assert.Throws<ModuleManifestException>(() => ModuleManifestReader.Read(folder));
+            Assert.Contains("entry file \"module.py\" does not exist", ex.Message);
+            File.WriteAllText(Path.Combine(folder, "module.py"), "import modulus\n");
+            Assert.Equal("module.py", ModuleManifestReader.Read(folder).EntryFile);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Read_NoManifest_SaysHowToMakeOne()
+    {
+        var ex = Assert.Throws<ModuleManifestException>(() => ModuleManifestReader.Read(Path.GetTempPath()));
+        Assert.Contains("`modulus new NAME` makes one", ex.Message);
+    }
+}
