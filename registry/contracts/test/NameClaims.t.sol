@@ -55,6 +55,11 @@ contract ClaimHandler {
         return string.concat("victim.", _decimal(k));
     }
 
+    /// @notice The victim's live commitment as the victim made it (block 0: none live).
+    function victimCommitment() external view returns (bytes32 commitment, uint256 committedBlock, uint256 committedTime) {
+        return (_commitment, _committedBlock, _committedTime);
+    }
+
     // ---- the victim ----
 
     /// @notice Commits for the current name, or again with a new salt once the last commitment expired.
@@ -218,6 +223,15 @@ contract NameClaimsInvariantTest is InvariantTest {
         if (handler.revealFailures() != 0) {
             revert(string.concat("a timely reveal reverted, error data: ", _hex(handler.lastRevealError())));
         }
+    }
+
+    /// @notice The victim's live commitment is on chain exactly as the victim made it, whatever the
+    ///         attacker committed since: no one else's transaction restarts or removes it.
+    function invariant_theVictimsCommitmentIsAsItMadeIt() public view {
+        (bytes32 commitment, uint256 committedBlock, uint256 committedTime) = handler.victimCommitment();
+        if (committedBlock == 0) return;
+        (uint64 onChainBlock, uint64 onChainTime) = registry.commitments(handler.VICTIM(), commitment);
+        require(onChainBlock == committedBlock && onChainTime == committedTime, "the victim's commitment changed under it");
     }
 
     /// @notice Every name the victim revealed is the victim's: the attacker stole none.
