@@ -6,7 +6,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: all deps build cli test run serve install rtt bench bench-quick bench-registry gas-report clean
+.PHONY: all deps build cli test contracts-test run serve install rtt bench bench-quick bench-registry gas-report clean
 
 all: build
 
@@ -21,8 +21,13 @@ build: deps
 cli:
 	$(DOTNET) publish runtime/Modulus.Cli/Modulus.Cli.csproj -c $(CONFIG) -o artifacts/cli -nologo -clp:ErrorsOnly
 
-test: build
+test: build contracts-test
 	$(DOTNET) test Modulus.sln -c $(CONFIG) --no-build -nologo
+
+# The registry contracts' invariant tests (registry/contracts/test/*.t.sol) under forge, compiled by
+# the pinned solc; runs and depth are bounded in foundry.toml (about 20 s on 2 cores).
+contracts-test: deps
+	cd registry/contracts && npx --no-install forge test
 
 # The whole local network: dev chain + contracts, registry service, every module in modules/
 # published, and a host serving and announcing them. Ctrl+C stops it all.

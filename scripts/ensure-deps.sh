@@ -35,11 +35,13 @@ if [ ${#packages[@]} -gt 0 ]; then
   fi
 fi
 
-# The registry's development chain and compiler: @foundry-rs/anvil, solc and OpenZeppelin from npm,
-# at the versions pinned in registry/contracts/package-lock.json, installed into the repository.
+# The registry's development chain, compiler and invariant fuzzer: @foundry-rs/anvil, solc,
+# @foundry-rs/forge and OpenZeppelin from npm, at the versions pinned in
+# registry/contracts/package-lock.json, installed into the repository.
 contracts="$(dirname "$0")/../registry/contracts"
-if [ ! -x "$contracts/node_modules/.bin/anvil" ] || [ ! -d "$contracts/node_modules/solc" ] \
+if [ ! -x "$contracts/node_modules/.bin/anvil" ] || [ ! -x "$contracts/node_modules/.bin/forge" ] \
+   || [ ! -d "$contracts/node_modules/solc" ] \
    || [ "$contracts/package-lock.json" -nt "$contracts/node_modules/.package-lock.json" ]; then
-  echo "Installing the registry's npm packages (anvil, solc, OpenZeppelin) into registry/contracts"
+  echo "Installing the registry's npm packages (anvil, forge, solc, OpenZeppelin) into registry/contracts"
   (cd "$contracts" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi

@@ -50,6 +50,85 @@ public sealed class RegistryContractTests(AnvilFixture anvil) : ChainTest(anvil)
         Assert.Equal(Alice.Account, await Bob.OwnerOfAsync("prized"), ignoreCase: true);
     }
 
+    [Fact]
+    public async Task Reveal_FrontRunByAResentCommitmentAndARivalCommit_StillClaimsTheName()
+    {
+        // Alice committed a block ago and now reveals. Bob sees the reveal in the mempool, learns the
+        // name, and gets two transactions mined before it in the same block: Alice's commitment hash
+        // re-sent (which, were commitments keyed by hash alone, would restart it and make her reveal
+        // too new) and a commitment of his own for the name, to claim it in the next block.
+        const string name = "coveted";
+        var aliceSalt = Enumerable.Repeat((byte)0xa1, 32).ToArray();
+        var bobSalt = Enumerable.Repeat((byte)0xb0, 32).ToArray();
+        var aliceCommitment = await CommitmentOfAsync(name, Alice.Account, aliceSalt);
+        var bobCommitment = await CommitmentOfAsync(name, Bob.Account, bobSalt);
+        var commit = await Alice.Web3.Eth.GetContractTransactionHandler<CommitNameFunction>()
+            .SendRequestAndWaitForReceiptAsync(Alice.Deployment.Registry, new CommitNameFunction { Commitment = aliceCommitment });
+
+        var gasPrice = (await Alice.Web3.Eth.GasPrice.SendRequestAsync()).Value;
+        var bobNonce = (await Bob.Web3.Eth.Transactions.GetTransactionCount.SendRequestAsync(Bob.Account)).Value;
+        string revealHash, resendHash, rivalHash;
+        await RpcAsync("evm_setAutomine", false);
+        try
+        {
+            // Gas and nonces are set by hand: nothing is mined until evm_mine, so neither an estimate
+            // nor the node's transaction count would see the block these transactions share.
+            revealHash = await Alice.Web3.Eth.GetContractTransactionHandler<ClaimNameFunction>().SendRequestAsync(Alice.Deployment.Registry,
+                new ClaimNameFunction { Name = name, Salt = aliceSalt, Gas = 300_000, GasPrice = gasPrice * 2 });
+            resendHash = await Bob.Web3.Eth.GetContractTransactionHandler<CommitNameFunction>().SendRequestAsync(Bob.Deployment.Registry,
+                new CommitNameFunction { Commitment = aliceCommitment, Gas = 100_000, GasPrice = gasPrice * 50, Nonce = bobNonce });
+            rivalHash = await Bob.Web3.Eth.GetContractTransactionHandler<CommitNameFunction>().SendRequestAsync(Bob.Deployment.Registry,
+                new CommitNameFunction { Commitment = bobCommitment, Gas = 100_000, GasPrice = gasPrice * 40, Nonce = bobNonce + 1 });
+            await RpcAsync("evm_mine");
+        }
+        finally
+        {
+            await RpcAsync("evm_setAutomine", true);
+        }
+
+        var reveal = await ReceiptAsync(revealHash);
+        var resend = await ReceiptAsync(resendHash);
+        var rival = await ReceiptAsync(rivalHash);
+        // The attack really ran: all three in one block, Bob's two first (higher fees), both mined.
+        Assert.Equal(commit.BlockNumber.Value + 1, reveal.BlockNumber.Value);
+        Assert.Equal((reveal.BlockNumber.Value, reveal.BlockNumber.Value), (resend.BlockNumber.Value, rival.BlockNumber.Value));
+        Assert.True(resend.TransactionIndex.Value < reveal.TransactionIndex.Value && rival.TransactionIndex.Value < reveal.TransactionIndex.Value,
+            $"Bob's transactions were not mined before the reveal: {resend.TransactionIndex.Value}, {rival.TransactionIndex.Value} vs {reveal.TransactionIndex.Value}");
+        Assert.Equal((1, 1), ((int)resend.Status.Value, (int)rival.Status.Value));
+        Assert.True(reveal.Status.Value == 1, "Alice's reveal reverted: the re-sent commitment blocked her claim");
+        Assert.Equal(Alice.Account, await Bob.OwnerOfAsync(name), ignoreCase: true);
+        Assert.Equal(name, reveal.DecodeAllEvents<NameClaimedEvent>().Single().Event.Name);
+        // Bob's copy of Alice's hash was recorded under Bob, and hers was used up by her claim.
+        Assert.Equal(reveal.BlockNumber.Value, (await CommitmentAsync(Bob.Account, aliceCommitment)).BlockNumber);
+        Assert.Equal(0UL, (await CommitmentAsync(Alice.Account, aliceCommitment)).BlockNumber);
+
+        // A block later, Bob's own commitment is old enough but the name is hers; Alice's salt is no use to him.
+        Assert.Equal(name, (await RevertsWithAsync<NameTakenError>(() => Bob.Web3.Eth.GetContractTransactionHandler<ClaimNameFunction>()
+            .SendRequestAndWaitForReceiptAsync(Bob.Deployment.Registry, new ClaimNameFunction { Name = name, Salt = bobSalt }))).Name);
+        await RevertsWithAsync<NoCommitmentError>(() => Bob.Web3.Eth.GetContractTransactionHandler<ClaimNameFunction>()
+            .SendRequestAndWaitForReceiptAsync(Bob.Deployment.Registry, new ClaimNameFunction { Name = name, Salt = aliceSalt }));
+        Assert.Equal(Alice.Account, await Bob.OwnerOfAsync(name), ignoreCase: true);
+    }
+
+    [Fact]
+    public async Task Commit_SameHashFromAnotherAccount_LeavesTheFirstCommitmentAsItWas()
+    {
+        var salt = Enumerable.Repeat((byte)0x5a, 32).ToArray();
+        var commitment = await CommitmentOfAsync("kept", Alice.Account, salt);
+        var first = await Alice.Web3.Eth.GetContractTransactionHandler<CommitNameFunction>()
+            .SendRequestAndWaitForReceiptAsync(Alice.Deployment.Registry, new CommitNameFunction { Commitment = commitment });
+        await RpcAsync("evm_mine");
+
+        var copy = await Bob.Web3.Eth.GetContractTransactionHandler<CommitNameFunction>()
+            .SendRequestAndWaitForReceiptAsync(Bob.Deployment.Registry, new CommitNameFunction { Commitment = commitment });
+
+        Assert.True(copy.BlockNumber.Value > first.BlockNumber.Value + 1);
+        Assert.Equal((ulong)first.BlockNumber.Value, (await CommitmentAsync(Alice.Account, commitment)).BlockNumber);
+        Assert.Equal((ulong)copy.BlockNumber.Value, (await CommitmentAsync(Bob.Account, commitment)).BlockNumber);
+        var committed = copy.DecodeAllEvents<NameCommittedEvent>().Single().Event;
+        Assert.Equal(Bob.Account, committed.Committer, ignoreCase: true);
+    }
+
     [Theory]
     [InlineData("Upper.Case")]
     [InlineData("double..dot")]
@@ -173,6 +252,18 @@ public sealed class RegistryContractTests(AnvilFixture anvil) : ChainTest(anvil)
         await RevertsWithAsync<ZeroAddressError>(() => Alice.TransferNameAsync("edges", "0x0000000000000000000000000000000000000000"));
         Assert.Equal(Alice.Account, await Bob.OwnerOfAsync("edges"), ignoreCase: true);
     }
+
+    private Task<byte[]> CommitmentOfAsync(string name, string claimant, byte[] salt) =>
+        Alice.Web3.Eth.GetContractQueryHandler<CommitmentOfFunction>()
+            .QueryAsync<byte[]>(Alice.Deployment.Registry, new CommitmentOfFunction { Name = name, Claimant = claimant, Salt = salt });
+
+    private Task<CommitmentOutput> CommitmentAsync(string committer, byte[] commitment) =>
+        Alice.Web3.Eth.GetContractQueryHandler<CommitmentsFunction>()
+            .QueryDeserializingToObjectAsync<CommitmentOutput>(new CommitmentsFunction { Committer = committer, Commitment = commitment }, Alice.Deployment.Registry);
+
+    private async Task<TransactionReceipt> ReceiptAsync(string transactionHash) =>
+        await Alice.Web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(transactionHash)
+        ?? throw new InvalidOperationException($"transaction {transactionHash} was not mined");
 
     [Fact]
     public async Task OnlyTheMinterMints()

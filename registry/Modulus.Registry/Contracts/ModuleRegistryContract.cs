@@ -26,6 +26,28 @@ public sealed class CommitNameFunction : FunctionMessage
     public byte[] Commitment { get; set; } = [];
 }
 
+/// <summary>A committer's commitment: kept per committer, so another account sending the same hash leaves it as it was.</summary>
+[Function("commitments", typeof(CommitmentOutput))]
+public sealed class CommitmentsFunction : FunctionMessage
+{
+    [Parameter("address", "committer", 1)]
+    public string Committer { get; set; } = string.Empty;
+
+    [Parameter("bytes32", "commitment", 2)]
+    public byte[] Commitment { get; set; } = [];
+}
+
+[FunctionOutput]
+public sealed class CommitmentOutput : IFunctionOutputDTO
+{
+    /// <summary>The block of the commit; 0 when there is none.</summary>
+    [Parameter("uint64", "blockNumber", 1)]
+    public ulong BlockNumber { get; set; }
+
+    [Parameter("uint64", "timestamp", 2)]
+    public ulong Timestamp { get; set; }
+}
+
 [Function("claimName")]
 public sealed class ClaimNameFunction : FunctionMessage
 {

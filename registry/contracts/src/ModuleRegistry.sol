@@ -6,6 +6,8 @@ pragma solidity ^0.8.24;
 ///         mempool and mined first; here the claimant first commits keccak256(name, claimant, salt),
 ///         and may reveal only in a later block. A copier who sees the reveal has no commitment of
 ///         their own made before it, and cannot use the claimant's: it binds the claimant's address.
+///         Nor can a copier touch the claimant's commitment: commitments are kept per committer, so
+///         re-sending the same hash from another account records it under that account alone.
 contract ModuleRegistry {
     struct Version {
         bytes32 contentHash;
@@ -24,7 +26,14 @@ contract ModuleRegistry {
     uint256 public constant MIN_COMMIT_AGE = 1;
     uint256 public constant MAX_COMMIT_AGE = 1 days;
 
-    mapping(bytes32 commitment => Commitment) public commitments;
+    /// @dev Keyed by committer, not by the hash alone. With one slot per hash anyone could re-commit
+    ///      a hash seen in a victim's commit or reveal, resetting its block: the reveal then fails as
+    ///      too new, and the front-runner claims the name with a commitment of its own a block later.
+    ///      Refusing to overwrite a live hash would stop that too, but would let a front-runner who
+    ///      copies a pending commit make the victim's own commit revert; per-committer slots leave no
+    ///      state one account can change for another. Only the claimant's slot counts at the reveal
+    ///      (claimName reads commitments[msg.sender]), so committing for someone else achieves nothing.
+    mapping(address committer => mapping(bytes32 commitment => Commitment)) public commitments;
     mapping(bytes32 nameHash => address) private _owners;
     mapping(bytes32 nameHash => string) private _names;
     mapping(bytes32 nameHash => mapping(bytes32 versionHash => Version)) private _versions;
@@ -67,21 +76,23 @@ contract ModuleRegistry {
         return keccak256(abi.encode(name, claimant, salt));
     }
 
+    /// @notice Records a commitment for the sender; the sender must be the claimant it binds. Committing
+    ///         the same hash again restarts the sender's own commitment and nobody else's.
     function commitName(bytes32 commitment) external {
-        commitments[commitment] = Commitment(uint64(block.number), uint64(block.timestamp));
+        commitments[msg.sender][commitment] = Commitment(uint64(block.number), uint64(block.timestamp));
         emit NameCommitted(commitment, msg.sender);
     }
 
     function claimName(string calldata name, bytes32 salt) external {
         if (!_validName(bytes(name))) revert InvalidName(name);
         bytes32 commitment = commitmentOf(name, msg.sender, salt);
-        Commitment memory c = commitments[commitment];
+        Commitment memory c = commitments[msg.sender][commitment];
         if (c.blockNumber == 0) revert NoCommitment();
         if (block.number < c.blockNumber + MIN_COMMIT_AGE) revert CommitmentTooNew(c.blockNumber, c.blockNumber + MIN_COMMIT_AGE);
         if (block.timestamp > c.timestamp + MAX_COMMIT_AGE) revert CommitmentExpired(c.timestamp, c.timestamp + MAX_COMMIT_AGE);
         bytes32 nameHash = keccak256(bytes(name));
         if (_owners[nameHash] != address(0)) revert NameTaken(name);
-        delete commitments[commitment];
+        delete commitments[msg.sender][commitment];
         _owners[nameHash] = msg.sender;
         _names[nameHash] = name;
         moduleCount++;
@@ -164,30 +175,61 @@ contract ModuleRegistry {
         if (v.publishedAt == 0) revert UnknownVersion(name, version);
     }
 
-    /// @dev Semantic versions: MAJOR.MINOR.PATCH without leading zeros, then an optional
-    ///      -prerelease and/or +build of [0-9A-Za-z.-]; at most 64 bytes.
+    /// @dev Semantic Versioning 2.0.0 exactly, at most 64 bytes: MAJOR.MINOR.PATCH, numbers without
+    ///      leading zeros; then optionally -prerelease, dot-separated non-empty identifiers of
+    ///      [0-9A-Za-z-], a numeric one without leading zeros; then optionally +build, dot-separated
+    ///      non-empty identifiers of [0-9A-Za-z-] (one '+' only: it is not in the identifier set).
+    ///      Every client resolves and orders versions by these rules, so a version they would parse
+    ///      differently, or not at all, must never become an immutable record on chain.
     function _validVersion(bytes calldata v) private pure returns (bool) {
-        if (v.length == 0 || v.length > 64) return false;
+        uint256 n = v.length;
+        if (n == 0 || n > 64) return false;
         uint256 i = 0;
         for (uint256 part = 0; part < 3; part++) {
             uint256 start = i;
-            while (i < v.length && v[i] >= "0" && v[i] <= "9") i++;
+            while (i < n && _isDigit(v[i])) i++;
             if (i == start || (v[start] == "0" && i - start > 1)) return false;
             if (part < 2) {
-                if (i >= v.length || v[i] != ".") return false;
+                if (i == n || v[i] != ".") return false;
                 i++;
             }
         }
-        if (i == v.length) return true;
-        if (v[i] != "-" && v[i] != "+") return false;
-        if (i + 1 == v.length) return false;
-        for (i = i + 1; i < v.length; i++) {
-            bytes1 c = v[i];
-            bool ok = (c >= "0" && c <= "9") || (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c == "." || c == "-"
-                || c == "+";
-            if (!ok) return false;
+        if (i == n) return true;
+        if (v[i] == "-") {
+            // Prerelease identifiers; the loop ends at the end of the string or at a '+'.
+            while (true) {
+                uint256 start = ++i;
+                bool numeric = true;
+                while (i < n && _isIdentifierChar(v[i])) {
+                    if (!_isDigit(v[i])) numeric = false;
+                    i++;
+                }
+                if (i == start || (numeric && v[start] == "0" && i - start > 1)) return false;
+                if (i == n) return true;
+                if (v[i] == "+") break;
+                if (v[i] != ".") return false;
+            }
         }
-        return true;
+        if (v[i] != "+") return false;
+        // Build identifiers run to the end; leading zeros are allowed there.
+        uint256 from = ++i;
+        for (; i < n; i++) {
+            if (v[i] == ".") {
+                if (i == from) return false;
+                from = i + 1;
+            } else if (!_isIdentifierChar(v[i])) {
+                return false;
+            }
+        }
+        return i > from; // the last identifier is not empty
+    }
+
+    function _isDigit(bytes1 c) private pure returns (bool) {
+        return c >= "0" && c <= "9";
+    }
+
+    function _isIdentifierChar(bytes1 c) private pure returns (bool) {
+        return (c >= "0" && c <= "9") || (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c == "-";
     }
 
     /// @dev Dotted lowercase names: parts of [a-z0-9_-], separated by single dots, 1-128 bytes.
