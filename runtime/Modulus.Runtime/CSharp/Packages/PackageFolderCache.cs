@@ -173,7 +173,8 @@ internal sealed class PackageFolderCache
     }
 
     private static bool IsPayload(string file) =>
-        !file.StartsWith("_rels/", StringComparison.Ordinal)
+        !file.EndsWith('/') // a folder entry, which some packers write
+        && !file.StartsWith("_rels/", StringComparison.Ordinal)
         && !file.StartsWith("package/", StringComparison.Ordinal)
         && !string.Equals(file, "[Content_Types].xml", StringComparison.Ordinal)
         && !string.Equals(file, SigningSpecifications.V1.SignaturePath, StringComparison.Ordinal);
