@@ -36,8 +36,12 @@ internal sealed class CSharpCompiler
         $"roslyn={typeof(CSharpCompilation).Assembly.GetName().Version};sdk={typeof(Module).Assembly.ManifestModule.ModuleVersionId};runtime={Environment.Version}";
 
     /// <summary>Compiles the module's <c>.cs</c> files into an assembly image.</summary>
+    /// <param name="source">The module.</param>
+    /// <param name="sourceFiles">Its source files, relative to its folder.</param>
+    /// <param name="assemblyName">The name of the assembly to emit.</param>
+    /// <param name="packageReferences">The compile-time assemblies of the module's restored packages (full paths).</param>
     /// <exception cref="ModuleLoadException">A compile error (file, line and message) or an unknown reference.</exception>
-    public byte[] Compile(ModuleSource source, IReadOnlyList<string> sourceFiles, string assemblyName)
+    public byte[] Compile(ModuleSource source, IReadOnlyList<string> sourceFiles, string assemblyName, IReadOnlyList<string>? packageReferences = null)
     {
         var parseOptions = CSharpParseOptions.Default.WithLanguageVersion(LanguageVersion.Latest);
         var trees = new List<SyntaxTree> { CSharpSyntaxTree.ParseText(GlobalUsings, parseOptions, path: "GlobalUsings.g.cs") };
@@ -50,7 +54,11 @@ internal sealed class CSharpCompiler
         }
 
         var references = new List<MetadataReference>(_baseReferences.Value);
-        references.AddRange(ResolveShipped(source));
+        var packaged = packageReferences ?? [];
+        // What the module's own packages bring replaces the host's shipped copy of the same assembly.
+        var packagedNames = packaged.Select(Path.GetFileNameWithoutExtension).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        references.AddRange(ResolveShipped(source).Where(r => !packagedNames.Contains(Path.GetFileNameWithoutExtension(((PortableExecutableReference)r).FilePath))));
+        references.AddRange(packaged.Select(p => _shipped.GetOrAdd(p, static path => MetadataReference.CreateFromFile(path))));
 
         var compilation = CSharpCompilation.Create(
             assemblyName,

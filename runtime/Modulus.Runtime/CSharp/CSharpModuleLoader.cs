@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Modulus.Runtime.CSharp.Packages;
 using Modulus.Runtime.Loading;
 using Modulus.Protocol;
 using Modulus.Runtime.Tree;
@@ -18,6 +19,9 @@ internal sealed class CSharpModuleLoader(CSharpCompiler compiler, IOptions<Modul
 {
     private readonly string _cacheDirectory = Path.Combine(options.Value.CacheDirectory ?? Path.Combine(ModulusHome.Path, "cache"), "csharp");
 
+    private readonly Lazy<ModulePackageRestorer> _packages = new(() => new ModulePackageRestorer(
+        new ModulePackageRestorerOptions { CacheDirectory = options.Value.PackagesDirectory ?? Path.Combine(ModulusHome.Path, "packages") }, logger));
+
     public string Language => "csharp";
 
     public async Task<LoadedModule> LoadAsync(ModuleSource source, CancellationToken cancellationToken)
@@ -25,6 +29,7 @@ internal sealed class CSharpModuleLoader(CSharpCompiler compiler, IOptions<Modul
         var manifest = source.Manifest;
         var files = ModuleFiles.Enumerate(source.Directory);
         var contentHash = ModuleFiles.ContentHash(source.Directory, files);
+        var packages = await RestorePackagesAsync(source, cancellationToken).ConfigureAwait(false);
         byte[] image;
         if (manifest.EntryFile.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
         {
@@ -33,10 +38,10 @@ internal sealed class CSharpModuleLoader(CSharpCompiler compiler, IOptions<Modul
         else
         {
             var sources = files.Where(f => f.EndsWith(".cs", StringComparison.OrdinalIgnoreCase)).ToList();
-            image = await CompileOrReuseAsync(source, sources, cancellationToken).ConfigureAwait(false);
+            image = await CompileOrReuseAsync(source, sources, packages, cancellationToken).ConfigureAwait(false);
         }
 
-        var context = new ModuleLoadContext($"module:{manifest.Name}", source.Directory);
+        var context = new ModuleLoadContext($"module:{manifest.Name}", source.Directory, packages.RuntimeAssemblies);
         try
         {
             Assembly assembly;
@@ -81,9 +86,28 @@ internal sealed class CSharpModuleLoader(CSharpCompiler compiler, IOptions<Modul
         }
     }
 
-    private async Task<byte[]> CompileOrReuseAsync(ModuleSource source, IReadOnlyList<string> sources, CancellationToken cancellationToken)
+    private async Task<RestoredPackages> RestorePackagesAsync(ModuleSource source, CancellationToken cancellationToken)
     {
-        var salt = $"{CSharpCompiler.ToolchainStamp};refs={string.Join(",", source.Manifest.References)};name={source.Manifest.Name}";
+        if (source.Manifest.Packages.Count == 0)
+        {
+            return RestoredPackages.Empty;
+        }
+
+        try
+        {
+            return await _packages.Value.RestoreAsync(source.Manifest.Packages, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ModulePackageException ex)
+        {
+            throw new ModuleLoadException(new ModuleFault(source.ManifestPath, ex.Message));
+        }
+    }
+
+    private async Task<byte[]> CompileOrReuseAsync(ModuleSource source, IReadOnlyList<string> sources, RestoredPackages packages, CancellationToken cancellationToken)
+    {
+        // Exact versions on both sides: the same packages always restore to the same closure.
+        var packageList = string.Join(",", packages.Packages.Select(p => $"{p.Id}@{p.Version}"));
+        var salt = $"{CSharpCompiler.ToolchainStamp};refs={string.Join(",", source.Manifest.References)};packages={packageList};name={source.Manifest.Name}";
         var key = ModuleFiles.ContentHash(source.Directory, sources, salt);
         var cached = Path.Combine(_cacheDirectory, key + ".dll");
         if (File.Exists(cached))
@@ -94,7 +118,7 @@ internal sealed class CSharpModuleLoader(CSharpCompiler compiler, IOptions<Modul
 
         var stopwatch = Stopwatch.StartNew();
         // Compiling is CPU-bound; keep it off the caller's thread.
-        var image = await Task.Run(() => compiler.Compile(source, sources, AssemblyNameFor(source.Manifest.Name, key)), cancellationToken).ConfigureAwait(false);
+        var image = await Task.Run(() => compiler.Compile(source, sources, AssemblyNameFor(source.Manifest.Name, key), packages.CompileAssemblies), cancellationToken).ConfigureAwait(false);
         RuntimeLog.Compiled(logger, source.Manifest.Name, sources.Count, stopwatch.ElapsedMilliseconds);
         try
         {

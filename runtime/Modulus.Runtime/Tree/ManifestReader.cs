@@ -80,6 +80,7 @@ internal static partial class ManifestReader
                 Description = OptionalString(root, "description") ?? string.Empty,
                 Tags = StringList(root, "tags"),
                 References = StringList(root, "references"),
+                Packages = ReadPackages(root),
                 Limits = ReadLimits(root),
                 Access = ReadAccess(root),
             };
@@ -190,6 +191,40 @@ internal static partial class ManifestReader
         return element.ValueKind == JsonValueKind.String
             ? element.GetString()
             : throw new ManifestException($"\"{property}\" must be a string, not {element.GetRawText()}");
+    }
+
+    private static Dictionary<string, string> ReadPackages(JsonElement root)
+    {
+        var packages = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (!root.TryGetProperty("packages", out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return packages;
+        }
+
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw new ManifestException("\"packages\" must be an object of NuGet package ids and exact versions, e.g. {\"Microsoft.ML.Tokenizers\": \"2.0.1\"}");
+        }
+
+        foreach (var package in element.EnumerateObject())
+        {
+            if (!NuGet.Packaging.PackageIdValidator.IsValidPackageId(package.Name))
+            {
+                throw new ManifestException($"\"packages\": \"{package.Name}\" is not a NuGet package id");
+            }
+
+            if (package.Value.ValueKind != JsonValueKind.String || !NuGet.Versioning.NuGetVersion.TryParse(package.Value.GetString(), out _))
+            {
+                throw new ManifestException($"\"packages\": the version of \"{package.Name}\" must be an exact NuGet version such as \"2.0.1\", not {package.Value.GetRawText()}");
+            }
+
+            if (!packages.TryAdd(package.Name, package.Value.GetString()!))
+            {
+                throw new ManifestException($"\"packages\" names \"{package.Name}\" twice (package ids are not case-sensitive)");
+            }
+        }
+
+        return packages;
     }
 
     private static IReadOnlyList<string> StringList(JsonElement root, string property)

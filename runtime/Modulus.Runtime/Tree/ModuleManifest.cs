@@ -25,6 +25,9 @@ public sealed record ModuleManifest
     /// <summary>C# only: assemblies the host ships that the module's source compiles against.</summary>
     public IReadOnlyList<string> References { get; init; } = [];
 
+    /// <summary>C# only: NuGet packages (id to exact version) the host restores, with their dependencies, for the module to compile against and load.</summary>
+    public IReadOnlyDictionary<string, string> Packages { get; init; } = new Dictionary<string, string>();
+
     public ModuleLimits Limits { get; init; } = ModuleLimits.Default;
 
     public ModuleAccess Access { get; init; } = ModuleAccess.Open;
