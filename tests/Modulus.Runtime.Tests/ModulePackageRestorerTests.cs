@@ -147,6 +147,9 @@ public sealed class ModulePackageRestorerTests : IDisposable
 
         Assert.Contains("could not be restored", error.Message, StringComparison.Ordinal);
         Assert.Contains("package source offline (http://127.0.0.1:9/v3/index.json) could not be reached", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Connection refused", error.Message, StringComparison.Ordinal);
+        // The id and version are fine: the advice is about the network, not module.json.
+        Assert.EndsWith("check the network and the sources in the NuGet configuration", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -32,7 +32,6 @@ internal sealed class ModulePackageRestorer
     private readonly PackageFolderCache _cache;
     private readonly Lazy<PackageFeed> _feed;
     private readonly SharedFrameworkAssemblies _framework = SharedFrameworkAssemblies.Current;
-    private readonly FrameworkReducer _reducer = new();
 
     /// <summary>Creates a restorer over the cache folder and NuGet configuration in <paramref name="options"/>.</summary>
     public ModulePackageRestorer(ModulePackageRestorerOptions options, ILogger? logger = null)
@@ -299,7 +298,8 @@ internal sealed class ModulePackageRestorer
     private T? Nearest<T>(IReadOnlyList<T> groups, Func<T, NuGetFramework> framework)
         where T : class
     {
-        var nearest = _reducer.GetNearest(TargetFramework, groups.Select(framework));
+        // A reducer per call: modules load in parallel, and FrameworkReducer does not promise to be thread-safe.
+        var nearest = new FrameworkReducer().GetNearest(TargetFramework, groups.Select(framework));
         return nearest is null ? null : groups.First(g => framework(g).Equals(nearest));
     }
 
@@ -342,14 +342,15 @@ internal sealed class ModulePackageRestorer
             message += $"; package source {PackageFeed.Describe(source)} could not be reached: {reason}";
         }
 
-        message += requiredBy is null
-            ? $"; {FixManifest}"
-            : reachable.Count == 0
-                ? "; check the network and the sources in the NuGet configuration"
+        // Advice for what went wrong: with no source reachable the id and version may well be right.
+        message += reachable.Count == 0
+            ? "; check the network and the sources in the NuGet configuration"
+            : requiredBy is null
+                ? $"; {FixManifest}"
                 : $"; use a version of {requiredBy.Id} whose dependencies the sources have, or add a source that has them to the NuGet configuration";
-        if (requiredBy is null && reachable.Count == 0)
+        if (reachable.Count > 0 && session.Unreachable.Count > 0)
         {
-            message += ", or check the network and the sources in the NuGet configuration";
+            message += ", or make the unreachable sources reachable";
         }
 
         return new ModulePackageException(id, wanted, message);
