@@ -101,6 +101,56 @@ public sealed class ModulePackageRestorerTests : IDisposable
     }
 
     [Fact]
+    public async Task Concurrent_restores_of_one_set_into_one_cache_all_succeed_with_whole_packages()
+    {
+        // Separate restorers, as separate host processes would be, racing to put the same packages in place.
+        var restores = Enumerable.Range(0, 3)
+            .Select(_ => new ModulePackageRestorer(new ModulePackageRestorerOptions { CacheDirectory = Cache }).RestoreAsync(TokenizerPair, CancellationToken.None))
+            .ToArray();
+        var results = await Task.WhenAll(restores);
+
+        foreach (var result in results)
+        {
+            Assert.Equal(results[0].CompileAssemblies, result.CompileAssemblies);
+            Assert.All(result.RuntimeAssemblies.Values, p => Assert.True(File.Exists(p), $"{p} does not exist"));
+        }
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(Cache, ".tmp")));
+        var (ids, _) = CompileAndRun(results[^1], """
+            public static class Probe
+            {
+                public static string Run() => string.Join(",", Microsoft.ML.Tokenizers.TiktokenTokenizer.CreateForModel("gpt2").EncodeToIds("hello world")) + "|";
+            }
+            """);
+        Assert.Equal("31373,995", ids);
+    }
+
+    [Fact]
+    public async Task What_an_interrupted_restore_leaves_is_not_trusted()
+    {
+        // A package folder without the completion marker (as a copy by hand or another tool would leave),
+        // and a restore set file that names files no longer there.
+        var restorer = new ModulePackageRestorer(new ModulePackageRestorerOptions { CacheDirectory = Cache });
+        var first = await restorer.RestoreAsync(TokenizerPair, CancellationToken.None);
+        var tokenizer = first.Packages.Single(p => p.Id == "Microsoft.ML.Tokenizers");
+        Directory.Delete(tokenizer.Directory, recursive: true);
+        _tree.Write(Path.Combine(Path.GetRelativePath(_tree.Root, tokenizer.Directory), "lib", "net8.0", "Microsoft.ML.Tokenizers.dll"), "half a file");
+
+        var again = await new ModulePackageRestorer(new ModulePackageRestorerOptions { CacheDirectory = Cache }).RestoreAsync(TokenizerPair, CancellationToken.None);
+
+        Assert.False(again.FromCache);
+        Assert.Contains(again.Log, e => e.Id == "Microsoft.ML.Tokenizers" && e.Origin != PackageOrigin.Cache);
+        Assert.Contains(again.Log, e => e.Id == "Google.Protobuf" && e.Origin == PackageOrigin.Cache);
+        var (ids, _) = CompileAndRun(again, """
+            public static class Probe
+            {
+                public static string Run() => string.Join(",", Microsoft.ML.Tokenizers.TiktokenTokenizer.CreateForModel("gpt2").EncodeToIds("hello world")) + "|";
+            }
+            """);
+        Assert.Equal("31373,995", ids);
+    }
+
+    [Fact]
     public async Task A_package_id_that_does_not_exist_fails_naming_it_and_the_sources()
     {
         var restorer = new ModulePackageRestorer(new ModulePackageRestorerOptions { CacheDirectory = Cache });
