@@ -226,6 +226,31 @@ public sealed class ModulePackageRestorerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_package_native_library_for_this_platform_is_found_by_a_DllImport_in_a_module_context()
+    {
+        var restorer = new ModulePackageRestorer(new ModulePackageRestorerOptions { CacheDirectory = Cache });
+
+        // Native SQLite builds for many platforms under runtimes/<rid>/native/, no managed code.
+        var restored = await restorer.RestoreAsync(new Dictionary<string, string> { ["SQLitePCLRaw.lib.e_sqlite3"] = "2.1.11" }, CancellationToken.None);
+
+        var native = Assert.Single(restored.NativeLibraries);
+        Assert.Equal(OperatingSystem.IsWindows() ? "e_sqlite3.dll" : OperatingSystem.IsMacOS() ? "libe_sqlite3.dylib" : "libe_sqlite3.so", native.Key);
+        Assert.Contains($"runtimes/{System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier}/native/", native.Value.Replace('\\', '/'), StringComparison.Ordinal);
+        Assert.Empty(restored.RuntimeAssemblies);
+
+        var (version, _) = CompileAndRun(restored, """
+            public static class Probe
+            {
+                [System.Runtime.InteropServices.DllImport("e_sqlite3")]
+                private static extern System.IntPtr sqlite3_libversion();
+
+                public static string Run() => System.Runtime.InteropServices.Marshal.PtrToStringAnsi(sqlite3_libversion()) + "|";
+            }
+            """, moduleContext: true);
+        Assert.StartsWith("3.", version, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_shared_framework_is_judged_by_its_assembly_versions()
     {
         var framework = SharedFrameworkAssemblies.Current;
@@ -251,7 +276,7 @@ public sealed class ModulePackageRestorerTests : IDisposable
         return Settings.LoadSpecificSettings(Path.Combine(_tree.Root, "nuget"), "NuGet.Config");
     }
 
-    private static (string Result, string Location) CompileAndRun(RestoredPackages restored, string source)
+    private (string Result, string Location) CompileAndRun(RestoredPackages restored, string source, bool moduleContext = false)
     {
         var frameworkDirectory = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
         var references = Directory.EnumerateFiles(frameworkDirectory, "*.dll")
@@ -263,7 +288,9 @@ public sealed class ModulePackageRestorerTests : IDisposable
         var emitted = compilation.Emit(image);
         Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics));
 
-        var context = new PackageContext(restored.RuntimeAssemblies);
+        AssemblyLoadContext context = moduleContext
+            ? new Modulus.Runtime.CSharp.ModuleLoadContext("package-test", _tree.Root, restored.RuntimeAssemblies, restored.NativeLibraries)
+            : new PackageContext(restored.RuntimeAssemblies);
         try
         {
             image.Position = 0;

@@ -41,7 +41,7 @@ internal sealed class CSharpModuleLoader(CSharpCompiler compiler, IOptions<Modul
             image = await CompileOrReuseAsync(source, sources, packages, cancellationToken).ConfigureAwait(false);
         }
 
-        var context = new ModuleLoadContext($"module:{manifest.Name}", source.Directory, packages.RuntimeAssemblies);
+        var context = new ModuleLoadContext($"module:{manifest.Name}", source.Directory, packages.RuntimeAssemblies, packages.NativeLibraries);
         try
         {
             Assembly assembly;

@@ -8,9 +8,14 @@ namespace Modulus.Runtime.CSharp;
 /// code. The module's restored packages come first (<paramref name="packageAssemblies"/>: simple
 /// name to path), except for the SDK and what it references; assemblies the host already has (the SDK
 /// above all, so that <c>Module</c> is one type) come from the default context; others are looked up
-/// in the module's folder.
+/// in the module's folder. A <c>DllImport</c> finds the native libraries of the module's packages
+/// (<paramref name="nativeLibraries"/>: file name to path).
 /// </summary>
-internal sealed class ModuleLoadContext(string name, string moduleDirectory, IReadOnlyDictionary<string, string>? packageAssemblies = null) : AssemblyLoadContext(name, isCollectible: true)
+internal sealed class ModuleLoadContext(
+    string name,
+    string moduleDirectory,
+    IReadOnlyDictionary<string, string>? packageAssemblies = null,
+    IReadOnlyDictionary<string, string>? nativeLibraries = null) : AssemblyLoadContext(name, isCollectible: true)
 {
     // The SDK's types cross the boundary between host and module, so neither it nor the assemblies in
     // its signatures may be replaced by a package's copy.
@@ -42,5 +47,22 @@ internal sealed class ModuleLoadContext(string name, string moduleDirectory, IRe
         }
 
         return null;
+    }
+
+    protected override IntPtr LoadUnmanagedDll(string unmanagedDllName)
+    {
+        if (nativeLibraries is not null)
+        {
+            // The names a DllImport may use for one file: "e_sqlite3" for libe_sqlite3.so, e_sqlite3.dll, libe_sqlite3.dylib.
+            foreach (var candidate in (string[])[unmanagedDllName, $"lib{unmanagedDllName}.so", $"{unmanagedDllName}.so", $"{unmanagedDllName}.dll", $"lib{unmanagedDllName}.dylib"])
+            {
+                if (nativeLibraries.TryGetValue(candidate, out var path))
+                {
+                    return LoadUnmanagedDllFromPath(path);
+                }
+            }
+        }
+
+        return IntPtr.Zero;
     }
 }

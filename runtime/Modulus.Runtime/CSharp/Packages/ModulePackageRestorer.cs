@@ -198,7 +198,7 @@ internal sealed class ModulePackageRestorer
         while (raised);
 
         var packages = closure
-            .Select(n => new RestoredPackage(n.Identity.Id, n.Identity.Version.ToNormalizedString(), n.Directory, n.CompileAssemblies, n.RuntimeAssemblies))
+            .Select(n => new RestoredPackage(n.Identity.Id, n.Identity.Version.ToNormalizedString(), n.Directory, n.CompileAssemblies, n.RuntimeAssemblies, n.NativeLibraries))
             .OrderBy(p => p.Id, StringComparer.OrdinalIgnoreCase)
             .ToArray();
         var inClosure = new HashSet<PackageIdentity>(closure.Select(n => n.Identity), PackageIdentityComparer.Default);
@@ -284,15 +284,61 @@ internal sealed class ModulePackageRestorer
                 $"package \"{identity.Id}\" {identity.Version.ToNormalizedString()} has no assemblies for {TargetFramework.GetShortFolderName()} (it has them for {offered}); use a version of it that supports .NET {TargetFramework.Version.Major}, in module.json \"packages\"");
         }
 
-        var runtime = Assemblies(directory, lib);
-        var compile = compileGroup is null ? runtime : Assemblies(directory, compileGroup);
+        var agnostic = Assemblies(directory, lib);
+        var compile = compileGroup is null ? agnostic : Assemblies(directory, compileGroup);
+        var files = reader.GetFiles().ToList();
+        // RID-specific assemblies replace the RID-agnostic ones at run time, as NuGet does.
+        var runtime = PlatformAssemblies(directory, files) ?? agnostic;
         return new PackageNode(
             new PackageIdentity(spelled.Id, identity.Version),
             directory,
             dependencyGroup?.Packages.ToArray() ?? [],
             compile,
             runtime,
+            NativeLibraries(directory, files),
             ProvidedByFramework: _framework.ProvidesAll(runtime));
+    }
+
+    /// <summary>The run-time assemblies of <c>runtimes/&lt;rid&gt;/lib/&lt;tfm&gt;/</c> for the most specific RID that has a compatible framework folder, or null.</summary>
+    private string[]? PlatformAssemblies(string directory, IReadOnlyList<string> files)
+    {
+        foreach (var rid in RuntimeIdentifierChain.Current)
+        {
+            var prefix = $"runtimes/{rid}/lib/";
+            var groups = files
+                .Where(f => f.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) && f.Count(c => c == '/') == 4)
+                .GroupBy(f => NuGetFramework.ParseFolder(f.Split('/')[3]))
+                .Select(g => new FrameworkSpecificGroup(g.Key, g))
+                .ToList();
+            if (Nearest(groups, g => g.TargetFramework) is { } group)
+            {
+                return group.Items
+                    .Where(item => item.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+                    .Select(item => Path.GetFullPath(Path.Combine(directory, item)))
+                    .ToArray();
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The files of <c>runtimes/&lt;rid&gt;/native/</c> for the most specific RID that has any.</summary>
+    private static string[] NativeLibraries(string directory, IReadOnlyList<string> files)
+    {
+        foreach (var rid in RuntimeIdentifierChain.Current)
+        {
+            var prefix = $"runtimes/{rid}/native/";
+            var native = files
+                .Where(f => f.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) && !f.EndsWith('/') && !f.EndsWith("/_._", StringComparison.Ordinal))
+                .Select(f => Path.GetFullPath(Path.Combine(directory, f)))
+                .ToArray();
+            if (native.Length > 0)
+            {
+                return native;
+            }
+        }
+
+        return [];
     }
 
     private T? Nearest<T>(IReadOnlyList<T> groups, Func<T, NuGetFramework> framework)
@@ -363,5 +409,6 @@ internal sealed class ModulePackageRestorer
         IReadOnlyList<PackageDependency> Dependencies,
         IReadOnlyList<string> CompileAssemblies,
         IReadOnlyList<string> RuntimeAssemblies,
+        IReadOnlyList<string> NativeLibraries,
         bool ProvidedByFramework);
 }

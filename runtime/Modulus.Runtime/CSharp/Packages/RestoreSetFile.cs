@@ -14,7 +14,7 @@ namespace Modulus.Runtime.CSharp.Packages;
 internal sealed class RestoreSetFile
 {
     // Bump when the file's meaning changes: older files are then ignored and rewritten.
-    private const int Format = 1;
+    private const int Format = 2;
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -25,7 +25,8 @@ internal sealed class RestoreSetFile
     {
         _cacheRoot = cacheRoot;
         Framework = framework.GetShortFolderName();
-        var canonical = new StringBuilder().Append(Framework).Append('\n');
+        // The platform picks runtimes/<rid>/ assets, so it is part of the set's identity.
+        var canonical = new StringBuilder().Append(Framework).Append('\n').Append(RuntimeIdentifierChain.Current[0]).Append('\n');
         foreach (var root in roots.Select(r => $"{r.Id.ToLowerInvariant()}@{r.Version.ToNormalizedString().ToLowerInvariant()}").Order(StringComparer.Ordinal))
         {
             canonical.Append(root).Append('\n');
@@ -74,12 +75,13 @@ internal sealed class RestoreSetFile
             var directory = System.IO.Path.Combine(_cacheRoot, package.Directory);
             var compile = package.Compile.Select(f => System.IO.Path.Combine(directory, f)).ToArray();
             var runtime = package.Runtime.Select(f => System.IO.Path.Combine(directory, f)).ToArray();
-            if (!File.Exists(System.IO.Path.Combine(directory, PackageFolderCache.MarkerFileName)) || !compile.Concat(runtime).All(File.Exists))
+            var native = package.Native.Select(f => System.IO.Path.Combine(directory, f)).ToArray();
+            if (!File.Exists(System.IO.Path.Combine(directory, PackageFolderCache.MarkerFileName)) || !compile.Concat(runtime).Concat(native).All(File.Exists))
             {
                 return null; // the cache was pruned by hand: restore again
             }
 
-            packages.Add(new RestoredPackage(package.Id, package.Version, directory, compile, runtime));
+            packages.Add(new RestoredPackage(package.Id, package.Version, directory, compile, runtime, native));
             log.Add(new PackageRestoreLogEntry(package.Id, package.Version, PackageOrigin.Cache));
         }
 
@@ -98,7 +100,8 @@ internal sealed class RestoreSetFile
                 p.Version,
                 System.IO.Path.GetRelativePath(_cacheRoot, p.Directory),
                 p.CompileAssemblies.Select(f => System.IO.Path.GetRelativePath(p.Directory, f)).ToArray(),
-                p.RuntimeAssemblies.Select(f => System.IO.Path.GetRelativePath(p.Directory, f)).ToArray())).ToArray(),
+                p.RuntimeAssemblies.Select(f => System.IO.Path.GetRelativePath(p.Directory, f)).ToArray(),
+                p.NativeLibraries.Select(f => System.IO.Path.GetRelativePath(p.Directory, f)).ToArray())).ToArray(),
             result.Log.Where(e => e.Origin == PackageOrigin.SharedFramework).Select(e => new SharedRecord(e.Id, e.Version)).ToArray());
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
         var temporary = $"{Path}.{Guid.NewGuid():N}.tmp";
@@ -112,7 +115,7 @@ internal sealed class RestoreSetFile
 
     private sealed record SetRecord(int Format, string Framework, PackageRecord[] Packages, SharedRecord[] SharedFramework);
 
-    private sealed record PackageRecord(string Id, string Version, string Directory, string[] Compile, string[] Runtime);
+    private sealed record PackageRecord(string Id, string Version, string Directory, string[] Compile, string[] Runtime, string[] Native);
 
     private sealed record SharedRecord(string Id, string Version);
 }

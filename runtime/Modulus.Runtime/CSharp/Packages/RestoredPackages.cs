@@ -29,4 +29,19 @@ internal sealed record RestoredPackages(IReadOnlyList<RestoredPackage> Packages,
             return byName;
         }
     }
+
+    /// <summary>The native libraries by file name (<c>libe_sqlite3.so</c>), as a load context resolves a <c>DllImport</c>.</summary>
+    public IReadOnlyDictionary<string, string> NativeLibraries
+    {
+        get
+        {
+            var byName = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var path in Packages.SelectMany(p => p.NativeLibraries))
+            {
+                byName.TryAdd(Path.GetFileName(path), path);
+            }
+
+            return byName;
+        }
+    }
 }
