@@ -66,6 +66,33 @@ public sealed class ModulePackageRestorerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_version_the_module_names_wins_over_the_range_a_dependency_asks_for()
+    {
+        var restorer = new ModulePackageRestorer(new ModulePackageRestorerOptions { CacheDirectory = Cache });
+
+        var restored = await restorer.RestoreAsync(
+            new Dictionary<string, string> { ["Microsoft.ML.Tokenizers"] = "2.0.1", ["Google.Protobuf"] = "3.31.1" },
+            CancellationToken.None);
+
+        Assert.Equal(["Google.Protobuf 3.31.1", "Microsoft.ML.Tokenizers 2.0.1"], restored.Packages.Select(p => $"{p.Id} {p.Version}"));
+    }
+
+    [Fact]
+    public async Task A_package_two_others_depend_on_gets_the_highest_of_their_lowest_versions()
+    {
+        var restorer = new ModulePackageRestorer(new ModulePackageRestorerOptions { CacheDirectory = Cache });
+
+        // Logging.Abstractions 8.0.0 wants DependencyInjection.Abstractions >= 8.0.0, Options 9.0.0 wants >= 9.0.0.
+        var restored = await restorer.RestoreAsync(
+            new Dictionary<string, string> { ["Microsoft.Extensions.Logging.Abstractions"] = "8.0.0", ["Microsoft.Extensions.Options"] = "9.0.0" },
+            CancellationToken.None);
+
+        Assert.Equal(
+            ["Microsoft.Extensions.DependencyInjection.Abstractions 9.0.0", "Microsoft.Extensions.Logging.Abstractions 8.0.0", "Microsoft.Extensions.Options 9.0.0", "Microsoft.Extensions.Primitives 9.0.0"],
+            restored.Packages.Select(p => $"{p.Id} {p.Version}"));
+    }
+
+    [Fact]
     public async Task A_second_restore_of_the_same_set_comes_from_the_cache_without_any_source()
     {
         var first = await new ModulePackageRestorer(new ModulePackageRestorerOptions { CacheDirectory = Cache }).RestoreAsync(TokenizerPair, CancellationToken.None);
