@@ -105,7 +105,7 @@ internal sealed class CSharpModuleLoader(CSharpCompiler compiler, IOptions<Modul
 
     private async Task<byte[]> CompileOrReuseAsync(ModuleSource source, IReadOnlyList<string> sources, RestoredPackages packages, CancellationToken cancellationToken)
     {
-        // Exact versions on both sides: the same packages always restore to the same closure.
+        // The restored closure, not only the declared packages: a dependency restored in another version must recompile.
         var packageList = string.Join(",", packages.Packages.Select(p => $"{p.Id}@{p.Version}"));
         var salt = $"{CSharpCompiler.ToolchainStamp};refs={string.Join(",", source.Manifest.References)};packages={packageList};name={source.Manifest.Name}";
         var key = ModuleFiles.ContentHash(source.Directory, sources, salt);
