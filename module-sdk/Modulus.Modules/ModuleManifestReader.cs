@@ -198,12 +198,12 @@ public static partial class ModuleManifestReader
 
             if (package.Value.ValueKind != JsonValueKind.String || !NuGetVersionPattern().IsMatch(package.Value.GetString()!))
             {
-                throw at.Error($"\"packages\": the version of {package.Name} must be an exact NuGet version string such as \"2.0.1\" (ranges are not accepted: a published module must restore the same way everywhere), not {package.Value.GetRawText()}");
+                throw at.Error($"\"packages\": the version of \"{package.Name}\" must be an exact NuGet version such as \"2.0.1\", not {package.Value.GetRawText()} (ranges are not accepted: a published module must restore the same way everywhere)");
             }
 
             if (!packages.TryAdd(package.Name, package.Value.GetString()!))
             {
-                throw at.Error($"\"packages\" names {package.Name} twice");
+                throw at.Error($"\"packages\" names \"{package.Name}\" twice (ids are not case-sensitive)");
             }
         }
 

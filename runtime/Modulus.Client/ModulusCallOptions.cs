@@ -10,8 +10,8 @@ public sealed record ModulusClientOptions
     /// <summary>The timeout of a call that sets none.</summary>
     public TimeSpan DefaultTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>When set, every call is signed with this key (see <c>Modulus.Protocol.Signing.CallSignature</c>), so the host knows the caller.</summary>
-    public Nethereum.Signer.EthECKey? SigningKey { get; init; }
+    /// <summary>When set, every call is signed by it (see <c>Modulus.Protocol.Signing.CallSignature</c>), so the host knows the caller.</summary>
+    public Modulus.Protocol.Signing.CallSigner? Signer { get; init; }
 
     /// <summary>The clock signatures are timestamped with.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;

@@ -25,7 +25,7 @@ public sealed class ModulusClient : IAsyncDisposable
     }
 
     /// <summary>The address calls are signed as, or null when they are not signed.</summary>
-    public string? Caller => _options.SigningKey?.GetPublicAddress();
+    public string? Caller => _options.Signer?.Address;
 
     /// <summary>The host this client calls.</summary>
     public ModulusAddress Address { get; }
@@ -69,9 +69,9 @@ public sealed class ModulusClient : IAsyncDisposable
             Deadline = deadline,
         };
         var request = CallMapper.ToMessage(call);
-        if (_options.SigningKey is { } key)
+        if (_options.Signer is { } signer)
         {
-            CallSignature.Sign(request, key, _options.Clock.GetUtcNow());
+            CallSignature.Sign(request, signer, _options.Clock.GetUtcNow());
         }
 
         var response = await _transport.CallAsync(request, deadline.UtcDateTime, cancellationToken).ConfigureAwait(false);

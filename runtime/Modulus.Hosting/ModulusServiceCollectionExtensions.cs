@@ -26,7 +26,8 @@ public static class ModulusServiceCollectionExtensions
     /// <param name="configure">Applied after the configuration is bound: code wins over configuration.</param>
     public static IModulusBuilder AddModulus(this IServiceCollection services, Action<ModulusServerOptions>? configure = null)
     {
-        var options = services.AddOptions<ModulusServerOptions>().BindConfiguration(SectionName).ValidateOnStart();
+        var options = services.AddOptions<ModulusServerOptions>().ValidateOnStart();
+        services.AddSingleton<IConfigureOptions<ModulusServerOptions>>(sp => new ConfigurationBinding<ModulusServerOptions>(sp, SectionName));
         if (configure is not null)
         {
             options.Configure(configure);

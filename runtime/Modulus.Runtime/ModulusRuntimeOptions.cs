@@ -12,6 +12,9 @@ public sealed class ModulusRuntimeOptions
     /// <summary>Where compiled C# modules are cached by content hash. Defaults to <c>$MODULUS_HOME/cache</c>.</summary>
     public string? CacheDirectory { get; set; }
 
+    /// <summary>Where the NuGet packages of C# modules are restored. Defaults to <c>$MODULUS_HOME/packages</c>.</summary>
+    public string? PackagesDirectory { get; set; }
+
     /// <summary>Whether to watch the tree and reload changed, added and removed modules.</summary>
     public bool Watch { get; set; } = true;
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Modulus.Runtime.Access;
 using Modulus.Runtime.CSharp;
 using Modulus.Runtime.Loading;
@@ -18,7 +19,8 @@ public static class RuntimeServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddModulusRuntime(this IServiceCollection services, Action<ModulusRuntimeOptions>? configure = null)
     {
-        var options = services.AddOptions<ModulusRuntimeOptions>().BindConfiguration(ModulusRuntimeOptions.SectionName);
+        var options = services.AddOptions<ModulusRuntimeOptions>();
+        services.AddSingleton<IConfigureOptions<ModulusRuntimeOptions>>(sp => new ConfigurationBinding<ModulusRuntimeOptions>(sp, ModulusRuntimeOptions.SectionName));
         if (configure is not null)
         {
             options.Configure(configure);

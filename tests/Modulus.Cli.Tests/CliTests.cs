@@ -169,6 +169,52 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Contains("passphrase does not open key \"alice\"", error);
     }
 
+    [Fact]
+    public async Task NameTheContractRefuses_IsRefusedByNewAndByServe_InOneSentence()
+    {
+        Assert.False(Modulus.Modules.ModuleName.TryParse("Text.Tokenize", out _, out var sentence));
+
+        var (code, _, stderr) = await RunAsync("new", "Text.Tokenize", "--into", _tree.Root);
+        Assert.Equal(2, code);
+        Assert.Contains(sentence, stderr);
+
+        _tree.AddCSharp("Text/Tokenize", "public sealed class T : Module { public string Forward(string s) => s; }");
+        await _host.Server.Catalog.ReloadAsync(CancellationToken.None);
+        var (lsCode, listing, _) = await RunAsync("ls", "--url", _host.Address);
+        Assert.Equal(0, lsCode);
+        Assert.Contains(sentence, listing);
+    }
+
+    [Fact]
+    public async Task VersionTheContractRefuses_IsRefusedByServe_InTheSentenceOfTheRule()
+    {
+        Assert.False(Modulus.Modules.ModuleVersion.TryParse("1.0.0-01", out _, out var sentence));
+        _tree.AddCSharp("util/leading", "public sealed class L : Module { public string Forward(string s) => s; }", version: "1.0.0-01");
+        await _host.Server.Catalog.ReloadAsync(CancellationToken.None);
+
+        var (_, listing, _) = await RunAsync("ls", "--url", _host.Address);
+
+        Assert.Contains(sentence, listing);
+    }
+
+    [Fact]
+    public async Task Pack_PrintsTheContentHashTheHostServes_AndWritesThePackage()
+    {
+        var folder = Path.Combine(_tree.Root, "util", "echo");
+        var output = Path.Combine(_tree.Root, ".out", "echo.tar");
+
+        var (code, stdout, stderr) = await RunAsync("pack", folder, "--out", output, "--json");
+
+        Assert.True(code == 0, stderr);
+        var packed = JsonDocument.Parse(stdout).RootElement;
+        var served = await _host.Client.InfoAsync("util.echo");
+        Assert.Equal(served.ContentHash, packed.GetProperty("sha256").GetString());
+        Assert.Equal(served.ContentHash, Modulus.Modules.ContentHash.Of(File.ReadAllBytes(output)));
+        var (badCode, _, badError) = await RunAsync("pack", Path.Combine(_tree.Root, "broken"));
+        Assert.Equal(2, badCode);
+        Assert.Contains("not valid JSON", badError);
+    }
+
     private async Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args)
     {
         using var stdout = new StringWriter();

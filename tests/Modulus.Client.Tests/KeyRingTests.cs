@@ -20,7 +20,7 @@ public sealed class KeyRingTests : IDisposable
         var created = Ring.Create("alice", "correct horse");
         Assert.Matches("^0x[0-9a-fA-F]{40}$", created.Address);
         Assert.Equal(created, Assert.Single(Ring.List()));
-        Assert.Equal(created.Address, Ring.Unlock("alice", "correct horse").GetPublicAddress(), ignoreCase: true);
+        Assert.Equal(created.Address, Ring.Unlock("alice", "correct horse").Address, ignoreCase: true);
         if (!OperatingSystem.IsWindows())
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(created.Path));

@@ -9,6 +9,9 @@ public sealed class ShippedModulesFixture : IAsyncLifetime
 
     internal TestHost Host { get; private set; } = null!;
 
+    /// <summary>The host's module package cache, empty before the host started.</summary>
+    internal string PackagesDirectory => Path.Combine(_tree.CacheDirectory, "packages");
+
     public async Task InitializeAsync()
     {
         _tree.CopyFrom(RepositoryPaths.Modules, ".");

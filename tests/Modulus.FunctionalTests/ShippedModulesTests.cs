@@ -18,6 +18,25 @@ public sealed class ShippedModulesTests(ShippedModulesFixture fixture) : IClassF
     }
 
     [Fact]
+    public void Tokenize_RunsOnTheNuGetPackagesItDeclares_RestoredIntoAnEmptyCache()
+    {
+        // The host carries no module's libraries: the tokenizer's came from its manifest's "packages".
+        Assert.DoesNotContain(AppDomain.CurrentDomain.GetAssemblies(), a => a.GetName().Name == "Microsoft.ML.Tokenizers" && !a.IsCollectible);
+        var restored = Directory.EnumerateFiles(fixture.PackagesDirectory, "Microsoft.ML.Tokenizers.dll", SearchOption.AllDirectories);
+        Assert.NotEmpty(restored);
+    }
+
+    [Fact]
+    public async Task ContentHash_IsThePackageHash_ThatModulusPackAndTheChainUse()
+    {
+        foreach (var module in (await Client.ListAsync()).Modules)
+        {
+            var folder = Path.Combine(Modulus.Testing.RepositoryPaths.Modules, Modulus.Modules.ModuleName.Parse(module.Name).ToRelativePath());
+            Assert.Equal(Modulus.Modules.ModulePackage.Pack(folder).Sha256, module.ContentHash);
+        }
+    }
+
+    [Fact]
     public async Task Tokenize_GivesGpt2Ids_AndDecodesThemBack()
     {
         var ids = (await Client.CallAsync("text.tokenize", "hello world")).AsList().Select(v => v.AsInt());

@@ -16,8 +16,8 @@ public sealed class SignedCallTests : IAsyncLifetime
 {
     private const string WhoAmI = "public sealed class W : Module { public string Forward(CallContext context, string text = \"\") => context.Caller ?? \"anonymous\"; }";
     private readonly TempTree _tree = new();
-    private readonly EthECKey _alice = EthECKey.GenerateKey();
-    private readonly EthECKey _bob = EthECKey.GenerateKey();
+    private readonly CallSigner _alice = CallSigner.Generate();
+    private readonly CallSigner _bob = CallSigner.Generate();
     private TestHost _host = null!;
     private GrpcChannel _channel = null!;
 
@@ -25,7 +25,7 @@ public sealed class SignedCallTests : IAsyncLifetime
     {
         _tree.AddCSharp("open", WhoAmI);
         _tree.AddCSharp("signed", WhoAmI, """, "access": { "mode": "signed" }""");
-        _tree.AddCSharp("allowed", WhoAmI, $$""", "access": { "mode": "allow", "allow": ["{{_alice.GetPublicAddress()}}"] }""");
+        _tree.AddCSharp("allowed", WhoAmI, $$""", "access": { "mode": "allow", "allow": ["{{_alice.Address}}"] }""");
         _tree.AddCSharp("staked", WhoAmI, """, "access": { "mode": "stake", "min_stake": "1000" }""");
         _tree.AddCSharp("limited", WhoAmI, """, "limits": { "rate_per_caller": 2 }""");
         _host = await TestHost.StartAsync(_tree);
@@ -46,7 +46,7 @@ public sealed class SignedCallTests : IAsyncLifetime
     public async Task SignedCall_TheModuleSeesTheCallersAddress(string scheme)
     {
         await using var client = Connect(scheme, _alice);
-        Assert.Equal(_alice.GetPublicAddress(), (await client.CallAsync("signed", "hi")).AsString(), ignoreCase: true);
+        Assert.Equal(_alice.Address, (await client.CallAsync("signed", "hi")).AsString(), ignoreCase: true);
         await using var anonymous = Connect(scheme, null);
         Assert.Equal("anonymous", (await anonymous.CallAsync("open", "hi")).AsString());
     }
@@ -68,12 +68,12 @@ public sealed class SignedCallTests : IAsyncLifetime
     public async Task SignatureByAnotherKey_IsUnauthenticatedNamingBoth()
     {
         var request = Signed("open", _bob);
-        request.Auth.Address = _alice.GetPublicAddress();
+        request.Auth.Address = _alice.Address;
 
         var error = await CallRawAsync(request);
         Assert.Equal(StatusCode.Unauthenticated, error.Code);
-        Assert.Contains(_alice.GetPublicAddress(), error.Message, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains(_bob.GetPublicAddress(), error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(_alice.Address, error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(_bob.Address, error.Message, StringComparison.OrdinalIgnoreCase);
         await AssertStillServesAsync();
     }
 
@@ -92,7 +92,7 @@ public sealed class SignedCallTests : IAsyncLifetime
     {
         var request = Signed("open", _alice);
         var client = new ModuleService.ModuleServiceClient(_channel);
-        Assert.Equal(_alice.GetPublicAddress(), (await client.CallAsync(request)).Result.StringValue, ignoreCase: true);
+        Assert.Equal(_alice.Address, (await client.CallAsync(request)).Result.StringValue, ignoreCase: true);
 
         var error = await CallRawAsync(request);
         Assert.Equal(StatusCode.Unauthenticated, error.Code);
@@ -103,7 +103,7 @@ public sealed class SignedCallTests : IAsyncLifetime
     [Fact]
     public async Task StaleTimestamp_IsUnauthenticatedSayingHowOld()
     {
-        await using var client = ModulusClient.Connect(_host.Address, new ModulusClientOptions { SigningKey = _alice, Clock = new ShiftedClock(TimeSpan.FromMinutes(-5)) });
+        await using var client = ModulusClient.Connect(_host.Address, new ModulusClientOptions { Signer = _alice, Clock = new ShiftedClock(TimeSpan.FromMinutes(-5)) });
         var error = await Assert.ThrowsAsync<ModulusException>(() => client.CallAsync("open", "hi"));
         Assert.Equal(StatusCode.Unauthenticated, error.Code);
         // The age is measured when the host checks, so a slow machine adds a fraction of a second.
@@ -123,7 +123,7 @@ public sealed class SignedCallTests : IAsyncLifetime
         Assert.Equal(StatusCode.PermissionDenied, unsigned.Code);
         Assert.Contains("accepts only signed calls", unsigned.Message);
 
-        Assert.Equal(_alice.GetPublicAddress(), (await alice.CallAsync("allowed", "x")).AsString(), ignoreCase: true);
+        Assert.Equal(_alice.Address, (await alice.CallAsync("allowed", "x")).AsString(), ignoreCase: true);
         var stranger = await Assert.ThrowsAsync<ModulusException>(() => bob.CallAsync("allowed", "x"));
         Assert.Equal(StatusCode.PermissionDenied, stranger.Code);
         Assert.Contains("not on allowed's allow list (access.allow)", stranger.Message);
@@ -156,13 +156,13 @@ public sealed class SignedCallTests : IAsyncLifetime
 
         Assert.Contains(StatusCode.Ok, outcomes);
         Assert.Contains(StatusCode.ResourceExhausted, outcomes);
-        Assert.Equal(_bob.GetPublicAddress(), (await bob.CallAsync("limited", "x")).AsString(), ignoreCase: true);
+        Assert.Equal(_bob.Address, (await bob.CallAsync("limited", "x")).AsString(), ignoreCase: true);
     }
 
-    private ModulusClient Connect(string scheme, EthECKey? key) =>
-        ModulusClient.Connect(_host.Addresses.Single(a => a.StartsWith(scheme + "://", StringComparison.Ordinal)), new ModulusClientOptions { SigningKey = key });
+    private ModulusClient Connect(string scheme, CallSigner? key) =>
+        ModulusClient.Connect(_host.Addresses.Single(a => a.StartsWith(scheme + "://", StringComparison.Ordinal)), new ModulusClientOptions { Signer = key });
 
-    private static CallRequest Signed(string module, EthECKey key)
+    private static CallRequest Signed(string module, CallSigner key)
     {
         var request = CallMapper.ToMessage(new ModuleCall(module, "forward", [Value.From("hi")], new Dictionary<string, Value>()));
         CallSignature.Sign(request, key, DateTimeOffset.UtcNow);
@@ -178,7 +178,7 @@ public sealed class SignedCallTests : IAsyncLifetime
     private async Task AssertStillServesAsync()
     {
         await using var client = Connect("tcp", _alice);
-        Assert.Equal(_alice.GetPublicAddress(), (await client.CallAsync("open", "still")).AsString(), ignoreCase: true);
+        Assert.Equal(_alice.Address, (await client.CallAsync("open", "still")).AsString(), ignoreCase: true);
     }
 
     private sealed class ShiftedClock(TimeSpan shift) : TimeProvider

@@ -8,8 +8,7 @@ public class ServerOptionsTests
     [Fact]
     public async Task Start_HostThatIsNotAnAddress_IsRefusedSayingWhatToUse()
     {
-        await using var server = ModulusServer.Create(o => o.Host = "example.invalid");
-        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => server.StartAsync());
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(o => o.Host = "example.invalid"));
         Assert.Contains("Modulus:Host \"example.invalid\" is not an IP address", ex.Message);
         Assert.Contains("127.0.0.1", ex.Message);
     }
@@ -17,8 +16,7 @@ public class ServerOptionsTests
     [Fact]
     public async Task Start_EveryTransportOff_IsRefused()
     {
-        await using var server = ModulusServer.Create(o => (o.GrpcPort, o.TcpPort, o.UdpPort) = (null, null, null));
-        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => server.StartAsync());
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(o => (o.GrpcPort, o.TcpPort, o.UdpPort) = (null, null, null)));
         Assert.Contains("every transport is switched off", ex.Message);
     }
 
@@ -36,11 +34,8 @@ public class ServerOptionsTests
             ["Modulus:Runtime:Watch"] = "false",
         }).Build();
 
-        await using (var refused = ModulusServer.Create(configuration: configuration))
-        {
-            var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => refused.StartAsync());
-            Assert.Contains("Modulus:UdpPort 70000 is not a port", ex.Message);
-        }
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(configuration: configuration));
+        Assert.Contains("Modulus:UdpPort 70000 is not a port", ex.Message);
 
         await using var server = ModulusServer.Create(o => o.UdpPort = null, r => r.CacheDirectory = tree.CacheDirectory, configuration: configuration);
         await server.StartAsync();
@@ -51,5 +46,12 @@ public class ServerOptionsTests
         var runtime = (IOptions<Modulus.Runtime.ModulusRuntimeOptions>)server.Services.GetService(typeof(IOptions<Modulus.Runtime.ModulusRuntimeOptions>))!;
         Assert.Equal(tree.Root, runtime.Value.TreeRoot);
         Assert.Equal(tree.CacheDirectory, runtime.Value.CacheDirectory);
+    }
+
+    /// <summary>Builds and starts a server: invalid options are refused at either step, before anything listens.</summary>
+    private static async Task StartAsync(Action<ModulusServerOptions>? configure = null, IConfiguration? configuration = null)
+    {
+        await using var server = ModulusServer.Create(configure, configuration: configuration);
+        await server.StartAsync();
     }
 }

@@ -38,6 +38,20 @@ internal sealed class TempTree : IDisposable
         return Write($"{folder}/module.py", source);
     }
 
+    /// <summary>Copies a module folder into the tree under another name: its manifest's "name" is rewritten.</summary>
+    /// <returns>The copy's folder.</returns>
+    public string CopyAs(string sourceDirectory, string folder, string name, Action<System.Text.Json.Nodes.JsonObject>? edit = null)
+    {
+        CopyFrom(sourceDirectory, folder);
+        var manifestPath = Path.Combine(Root, folder, "module.json");
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifestPath))!.AsObject();
+        manifest["name"] = name;
+        manifest.Remove("$schema");
+        edit?.Invoke(manifest);
+        File.WriteAllText(manifestPath, manifest.ToJsonString());
+        return Path.Combine(Root, folder);
+    }
+
     /// <summary>Copies a folder of the repository (e.g. modules/text/tokenize) into the tree.</summary>
     public void CopyFrom(string sourceDirectory, string folder)
     {

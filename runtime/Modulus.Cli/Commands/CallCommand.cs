@@ -69,7 +69,7 @@ internal static class CallCommand
 
                 try
                 {
-                    options = options with { SigningKey = keyRing().Unlock(keyName, passphrase) };
+                    options = options with { Signer = keyRing().Unlock(keyName, passphrase).Signer };
                 }
                 catch (KeyRingException ex)
                 {

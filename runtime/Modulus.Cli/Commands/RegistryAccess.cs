@@ -77,7 +77,7 @@ internal sealed class RegistryAccess
         var (deployment, rpcUrl) = Chain(parse);
         var keyName = parse.GetValue(Key) ?? (Environment.GetEnvironmentVariable("MODULUS_KEY") is { Length: > 0 } fromEnvironment ? fromEnvironment : DefaultKey);
         exitCode = 0;
-        Nethereum.Signer.EthECKey key;
+        UnlockedKey key;
         try
         {
             key = Unlock(parse, output, keyRing, keyName, out exitCode)!;
@@ -94,13 +94,13 @@ internal sealed class RegistryAccess
             return null;
         }
 
-        var web3 = new Web3(new Account(key, deployment.ChainId), rpcUrl);
+        var web3 = new Web3(new Account(new Nethereum.Signer.EthECKey(key.PrivateKey, isPrivate: true), deployment.ChainId), rpcUrl);
         // Anvil and most development chains take legacy transactions; the gas price comes from the node.
         web3.TransactionManager.UseLegacyAsDefault = true;
         return new RegistryContracts(web3, deployment);
     }
 
-    private Nethereum.Signer.EthECKey? Unlock(ParseResult parse, CliOutput output, KeyRing keyRing, string keyName, out int exitCode)
+    private UnlockedKey? Unlock(ParseResult parse, CliOutput output, KeyRing keyRing, string keyName, out int exitCode)
     {
         exitCode = 0;
         keyRing.Get(keyName); // a missing key is reported as such, before any passphrase is asked for

@@ -83,12 +83,13 @@ public sealed partial class KeyRing(string directory)
 
     /// <summary>Decrypts a key for signing.</summary>
     /// <exception cref="KeyRingException">No such key, or the passphrase is wrong.</exception>
-    public EthECKey Unlock(string name, string passphrase)
+    public UnlockedKey Unlock(string name, string passphrase)
     {
         var info = Get(name);
         try
         {
-            return new EthECKey(KeyStore.DecryptKeyStoreFromJson(passphrase, File.ReadAllText(info.Path)), isPrivate: true);
+            var privateKey = KeyStore.DecryptKeyStoreFromJson(passphrase, File.ReadAllText(info.Path));
+            return new UnlockedKey(name, Modulus.Protocol.Signing.CallSigner.FromPrivateKey(privateKey), privateKey);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException and not KeyRingException)
         {
@@ -155,3 +156,13 @@ public sealed partial class KeyRing(string directory)
 
 /// <summary>A key-ring operation failed; the message says why and what to do.</summary>
 public sealed class KeyRingException(string message) : Exception(message);
+
+/// <summary>A key of the ring, decrypted: it signs calls, and its private key signs transactions.</summary>
+/// <param name="Name">The key's name in the ring.</param>
+/// <param name="Signer">Signs calls as this key's address.</param>
+/// <param name="PrivateKey">The 32-byte private key, for an Ethereum account that sends transactions.</param>
+public sealed record UnlockedKey(string Name, Modulus.Protocol.Signing.CallSigner Signer, byte[] PrivateKey)
+{
+    /// <summary>The key's address (0x…).</summary>
+    public string Address => Signer.Address;
+}

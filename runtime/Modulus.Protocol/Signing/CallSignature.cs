@@ -57,15 +57,15 @@ public static class CallSignature
     }
 
     /// <summary>Signs a request in place: fills its <see cref="Auth"/> with address, signature, timestamp and a fresh nonce.</summary>
-    public static void Sign(CallRequest request, EthECKey key, DateTimeOffset now)
+    public static void Sign(CallRequest request, CallSigner signer, DateTimeOffset now)
     {
         var nonce = RandomNumberGenerator.GetBytes(NonceBytes);
         var timestamp = now.ToUnixTimeMilliseconds();
-        var signature = Signer.Sign(Digest(request, timestamp, nonce), key);
+        var signature = signer.SignPersonal(Digest(request, timestamp, nonce));
         request.Auth = new Auth
         {
-            Address = key.GetPublicAddress(),
-            Signature = ByteString.CopyFrom(Convert.FromHexString(signature[2..])),
+            Address = signer.Address,
+            Signature = ByteString.CopyFrom(signature),
             TimestampMs = timestamp,
             Nonce = ByteString.CopyFrom(nonce),
         };

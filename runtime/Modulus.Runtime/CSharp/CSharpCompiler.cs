@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Reflection.Metadata;
-using System.Reflection.PortableExecutable;
 using System.Text;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -30,15 +28,19 @@ internal sealed class CSharpCompiler
         """;
 
     private readonly Lazy<IReadOnlyList<MetadataReference>> _baseReferences = new(CreateBaseReferences);
-    private readonly ConcurrentDictionary<string, MetadataReference> _shipped = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, MetadataReference> _packageReferences = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>A string that changes when anything but the sources would change the output.</summary>
     public static string ToolchainStamp { get; } =
         $"roslyn={typeof(CSharpCompilation).Assembly.GetName().Version};sdk={typeof(Module).Assembly.ManifestModule.ModuleVersionId};runtime={Environment.Version}";
 
     /// <summary>Compiles the module's <c>.cs</c> files into an assembly image.</summary>
-    /// <exception cref="ModuleLoadException">A compile error (file, line and message) or an unknown reference.</exception>
-    public byte[] Compile(ModuleSource source, IReadOnlyList<string> sourceFiles, string assemblyName)
+    /// <param name="source">The module.</param>
+    /// <param name="sourceFiles">Its source files, relative to its folder.</param>
+    /// <param name="assemblyName">The name of the assembly to emit.</param>
+    /// <param name="packageReferences">The compile-time assemblies of the module's restored packages (full paths).</param>
+    /// <exception cref="ModuleLoadException">A compile error (file, line and message).</exception>
+    public byte[] Compile(ModuleSource source, IReadOnlyList<string> sourceFiles, string assemblyName, IReadOnlyList<string>? packageReferences = null)
     {
         var parseOptions = CSharpParseOptions.Default.WithLanguageVersion(LanguageVersion.Latest);
         var trees = new List<SyntaxTree> { CSharpSyntaxTree.ParseText(GlobalUsings, parseOptions, path: "GlobalUsings.g.cs") };
@@ -51,7 +53,8 @@ internal sealed class CSharpCompiler
         }
 
         var references = new List<MetadataReference>(_baseReferences.Value);
-        references.AddRange(ResolveShipped(source));
+        // The framework, the SDK and the module's own restored packages: nothing else the host happens to carry.
+        references.AddRange((packageReferences ?? []).Select(p => _packageReferences.GetOrAdd(p, static path => MetadataReference.CreateFromFile(path))));
 
         var compilation = CSharpCompilation.Create(
             assemblyName,
@@ -79,47 +82,6 @@ internal sealed class CSharpCompiler
         }
 
         return image.ToArray();
-    }
-
-    private IEnumerable<MetadataReference> ResolveShipped(ModuleSource source)
-    {
-        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        var pending = new Stack<string>(source.Manifest.Packages.Keys);
-        var explicitNames = new HashSet<string>(source.Manifest.Packages.Keys, StringComparer.OrdinalIgnoreCase);
-        while (pending.Count > 0)
-        {
-            var name = pending.Pop();
-            if (!seen.Add(name))
-            {
-                continue;
-            }
-
-            var path = Path.Combine(AppContext.BaseDirectory, name + ".dll");
-            if (!File.Exists(path))
-            {
-                if (explicitNames.Contains(name))
-                {
-                    var available = string.Join(", ", Directory.GetFiles(AppContext.BaseDirectory, "Microsoft.ML.*.dll").Select(Path.GetFileNameWithoutExtension));
-                    throw new ModuleLoadException(new ModuleFault(source.ManifestPath, $"reference \"{name}\" is not an assembly this host ships (it ships {available}); a module that needs other libraries ships a prebuilt assembly as its entry"));
-                }
-
-                continue; // a framework assembly, already referenced
-            }
-
-            yield return _shipped.GetOrAdd(path, static p => MetadataReference.CreateFromFile(p));
-            foreach (var dependency in ReferencedAssemblies(path))
-            {
-                pending.Push(dependency);
-            }
-        }
-    }
-
-    private static IEnumerable<string> ReferencedAssemblies(string path)
-    {
-        using var stream = File.OpenRead(path);
-        using var pe = new PEReader(stream);
-        var reader = pe.GetMetadataReader();
-        return reader.AssemblyReferences.Select(h => reader.GetString(reader.GetAssemblyReference(h).Name)).ToList();
     }
 
     private static IReadOnlyList<MetadataReference> CreateBaseReferences()

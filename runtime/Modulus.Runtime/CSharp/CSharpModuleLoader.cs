@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Modulus.Runtime.CSharp.Packages;
 using Modulus.Runtime.Loading;
 using Modulus.Protocol;
 using Modulus.Runtime.Tree;
@@ -19,6 +20,9 @@ internal sealed class CSharpModuleLoader(CSharpCompiler compiler, IOptions<Modul
 {
     private readonly string _cacheDirectory = Path.Combine(options.Value.CacheDirectory ?? Path.Combine(ModulusHome.Path, "cache"), "csharp");
 
+    private readonly Lazy<ModulePackageRestorer> _packages = new(() => new ModulePackageRestorer(
+        new ModulePackageRestorerOptions { CacheDirectory = options.Value.PackagesDirectory ?? Path.Combine(ModulusHome.Path, "packages") }, logger));
+
     public string Language => "csharp";
 
     public async Task<LoadedModule> LoadAsync(ModuleSource source, CancellationToken cancellationToken)
@@ -26,6 +30,7 @@ internal sealed class CSharpModuleLoader(CSharpCompiler compiler, IOptions<Modul
         var manifest = source.Manifest;
         var files = ModuleFiles.Enumerate(source.Directory);
         var contentHash = ModulePackage.HashOf(source.Directory);
+        var packages = await RestorePackagesAsync(source, cancellationToken).ConfigureAwait(false);
         byte[] image;
         if (manifest.EntryFile.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
         {
@@ -34,10 +39,10 @@ internal sealed class CSharpModuleLoader(CSharpCompiler compiler, IOptions<Modul
         else
         {
             var sources = files.Where(f => f.EndsWith(".cs", StringComparison.OrdinalIgnoreCase)).ToList();
-            image = await CompileOrReuseAsync(source, sources, contentHash, cancellationToken).ConfigureAwait(false);
+            image = await CompileOrReuseAsync(source, sources, contentHash, packages, cancellationToken).ConfigureAwait(false);
         }
 
-        var context = new ModuleLoadContext($"module:{source.Name}", source.Directory);
+        var context = new ModuleLoadContext($"module:{source.Name}", source.Directory, packages.RuntimeAssemblies, packages.NativeLibraries);
         try
         {
             Assembly assembly;
@@ -82,12 +87,31 @@ internal sealed class CSharpModuleLoader(CSharpCompiler compiler, IOptions<Modul
         }
     }
 
-    private async Task<byte[]> CompileOrReuseAsync(ModuleSource source, IReadOnlyList<string> sources, string contentHash, CancellationToken cancellationToken)
+    private async Task<RestoredPackages> RestorePackagesAsync(ModuleSource source, CancellationToken cancellationToken)
     {
-        // The content hash covers every file and the manifest (so its packages); the rest of what
-        // changes the output is the toolchain and the name the assembly is given.
+        if (source.Manifest.Packages.Count == 0)
+        {
+            return RestoredPackages.Empty;
+        }
+
+        try
+        {
+            return await _packages.Value.RestoreAsync(source.Manifest.Packages, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PackageRestoreException ex)
+        {
+            throw new ModuleLoadException(new ModuleFault(source.ManifestPath, ex.Message));
+        }
+    }
+
+    private async Task<byte[]> CompileOrReuseAsync(ModuleSource source, IReadOnlyList<string> sources, string contentHash, RestoredPackages packages, CancellationToken cancellationToken)
+    {
+        // The content hash covers every file and the manifest; the rest of what changes the output is
+        // the toolchain, the restored closure (a dependency restored in another version must
+        // recompile) and the name the assembly is given.
+        var packageList = string.Join(",", packages.Packages.Select(p => $"{p.Id}@{p.Version}"));
         var key = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
-            System.Text.Encoding.UTF8.GetBytes($"{contentHash};{CSharpCompiler.ToolchainStamp};name={source.Name}")));
+            System.Text.Encoding.UTF8.GetBytes($"{contentHash};{CSharpCompiler.ToolchainStamp};packages={packageList};name={source.Name}")));
         var cached = Path.Combine(_cacheDirectory, key + ".dll");
         if (File.Exists(cached))
         {
@@ -97,7 +121,7 @@ internal sealed class CSharpModuleLoader(CSharpCompiler compiler, IOptions<Modul
 
         var stopwatch = Stopwatch.StartNew();
         // Compiling is CPU-bound; keep it off the caller's thread.
-        var image = await Task.Run(() => compiler.Compile(source, sources, AssemblyNameFor(source.Name, key)), cancellationToken).ConfigureAwait(false);
+        var image = await Task.Run(() => compiler.Compile(source, sources, AssemblyNameFor(source.Name, key), packages.CompileAssemblies), cancellationToken).ConfigureAwait(false);
         RuntimeLog.Compiled(logger, source.Name, sources.Count, stopwatch.ElapsedMilliseconds);
         try
         {

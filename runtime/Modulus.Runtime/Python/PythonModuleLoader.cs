@@ -15,8 +15,6 @@ namespace Modulus.Runtime.Python;
 /// </summary>
 internal sealed class PythonModuleLoader(PythonInterpreter interpreter, ILogger<PythonModuleLoader> logger) : IModuleLoader
 {
-    private long _generation;
-
     public string Language => "python";
 
     /// <summary>
@@ -49,7 +47,9 @@ internal sealed class PythonModuleLoader(PythonInterpreter interpreter, ILogger<
 
         var manifest = source.Manifest;
         var contentHash = ModulePackage.HashOf(source.Directory);
-        var package = $"{source.Name}_{Interlocked.Increment(ref _generation)}";
+        // Unique across every loader in the process: two hosts in one process share the interpreter and
+        // its sys.modules, so a per-loader counter would let one host's import answer another's.
+        var package = $"{source.Name}_{Guid.NewGuid():N}";
 
         // Importing runs module code; keep it off the caller's thread like any other long call.
         return Task.Run<LoadedModule>(() =>

@@ -26,12 +26,17 @@ public sealed class AnnounceTests : IAsyncLifetime
     [Fact]
     public async Task Announced_IsResolvedAndCalled_ChangedFiles_AreNotAnnounced_WithdrawnOnStop()
     {
-        foreach (var (folder, name) in new[] { ("util/echo", "util.echo"), ("text/stats", "text.stats") })
+        foreach (var folder in new[] { "util/echo", "text/stats" })
         {
-            var publish = await _network.RunAsync("publish", Path.Combine(RepositoryPaths.Modules, folder), "--name", name);
+            var publish = await _network.RunAsync("publish", Path.Combine(RepositoryPaths.Modules, folder));
             Assert.True(publish.ExitCode == 0, publish.ToString());
             _tree.CopyFrom(Path.Combine(RepositoryPaths.Modules, folder), folder);
         }
+
+        // A module whose manifest names it, in a folder whose path says something else, is announced under its name.
+        var renamed = _tree.CopyAs(Path.Combine(RepositoryPaths.Modules, "util", "pyecho"), "elsewhere/deeper", "custom.named");
+        var published = await _network.RunAsync("publish", renamed);
+        Assert.True(published.ExitCode == 0, published.ToString());
 
         // The served text.stats is not what was published: one line more.
         File.AppendAllText(Path.Combine(_tree.Root, "text", "stats", "module.py"), "\n# changed after publishing\n");
@@ -40,13 +45,11 @@ public sealed class AnnounceTests : IAsyncLifetime
         var web3 = new Web3(new Account(AnvilNode.DevPrivateKeys[0], 31337), _network.Anvil.RpcUrl);
         web3.TransactionManager.UseLegacyAsDefault = true;
         var announcer = new HostAnnouncer(new RegistryContracts(web3, _network.Deployment), host.Address);
-        var outcomes = await announcer.AnnounceAsync(
-        [
-            new ServedModule("util.echo", "1.0.0", Path.Combine(_tree.Root, "util", "echo")),
-            new ServedModule("text.stats", "1.0.0", Path.Combine(_tree.Root, "text", "stats")),
-        ]);
+        // What `serve --announce` announces: every served module, with the content hash the host computed.
+        var outcomes = await announcer.AnnounceAsync(host.Server.Catalog.Modules.Select(m => new ServedModule(m.Name, m.Version, m.ContentHash)));
 
         Assert.True(outcomes.Single(o => o.Module.Name == "util.echo").Announced);
+        Assert.True(outcomes.Single(o => o.Module.Name == "custom.named").Announced, string.Join("; ", outcomes.Select(o => o.Reason)));
         var refused = outcomes.Single(o => o.Module.Name == "text.stats");
         Assert.False(refused.Announced);
         Assert.Contains("the chain records", refused.Reason);

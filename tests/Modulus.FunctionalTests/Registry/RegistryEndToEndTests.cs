@@ -128,13 +128,25 @@ public sealed class RegistryEndToEndTests : IAsyncLifetime
         Assert.Equal(1, noStake.ExitCode);
         Assert.Contains("no counting stake", noStake.Error);
 
-        var republish = await _network.RunAsync("publish", Path.Combine(RepositoryPaths.Modules, "util", "pyecho"), "--name", "util.echo");
+        using var scratch = new TempTree();
+        var other = scratch.CopyAs(Path.Combine(RepositoryPaths.Modules, "util", "pyecho"), "other", "util.echo");
+        var republish = await _network.RunAsync("publish", other);
         Assert.Equal(1, republish.ExitCode);
         Assert.Contains("versions are immutable", republish.Error);
 
-        var notOwner = await _network.RunAsync("publish", Path.Combine(RepositoryPaths.Modules, "text", "stats"), "--name", "util.echo", "--key", "dev1");
+        var newer = scratch.CopyAs(Path.Combine(RepositoryPaths.Modules, "text", "stats"), "newer", "util.echo", m => m["version"] = "2.0.0");
+        var notOwner = await _network.RunAsync("publish", newer, "--key", "dev1");
         Assert.Equal(1, notOwner.ExitCode);
-        Assert.Contains("util.echo", notOwner.Error);
+        Assert.Contains("the name util.echo belongs to", notOwner.Error);
+
+        var mismatch = await _network.RunAsync("publish", Path.Combine(RepositoryPaths.Modules, "text", "stats"), "--name", "util.echo");
+        Assert.Equal(2, mismatch.ExitCode);
+        Assert.Contains("module.json says the module is \"text.stats\", but it would be published as \"util.echo\"", mismatch.Error);
+
+        var badName = await _network.RunAsync("publish", Path.Combine(RepositoryPaths.Modules, "text", "stats"), "--name", "Text.Stats");
+        Assert.Equal(2, badName.ExitCode);
+        Assert.False(Modulus.Modules.ModuleName.TryParse("Text.Stats", out _, out var sentence));
+        Assert.Contains(sentence, badName.Error);
     }
 
     private async Task<string[]> RankedAsync(string rank)

@@ -5,6 +5,7 @@ using Modulus.Cli;
 using Modulus.Client;
 using Modulus.Registry.Chain;
 using Modulus.Modules;
+using Modulus.Protocol.Signing;
 using Modulus.Sdk;
 using Modulus.Testing;
 using Nethereum.Signer;
@@ -23,7 +24,8 @@ public sealed class StakeAccessTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _network = await RegistryNetwork.StartAsync();
-        var owner = await _network.RunAsync("publish", Path.Combine(RepositoryPaths.Modules, "util", "echo"), "--name", "gated.echo");
+        using var scratch = new TempTree();
+        var owner = await _network.RunAsync("publish", scratch.CopyAs(Path.Combine(RepositoryPaths.Modules, "util", "echo"), "gated", "gated.echo"));
         Assert.True(owner.ExitCode == 0, owner.ToString());
 
         // 10 $GPT, in base units as module.json takes them.
@@ -43,8 +45,8 @@ public sealed class StakeAccessTests : IAsyncLifetime
     [Fact]
     public async Task CallerBelowTheMinimum_IsRefusedWithItsStake_ThenAdmittedOnceItsStakeCounts()
     {
-        var key = new EthECKey(AnvilNode.DevPrivateKeys[1]);
-        await using var client = ModulusClient.Connect(_host.Address, new ModulusClientOptions { SigningKey = key });
+        var key = CallSigner.FromPrivateKey(Convert.FromHexString(AnvilNode.DevPrivateKeys[1].Replace("0x", string.Empty)));
+        await using var client = ModulusClient.Connect(_host.Address, new ModulusClientOptions { Signer = key });
 
         var none = await Assert.ThrowsAsync<ModulusException>(() => client.CallAsync("gated.echo", "hi"));
         Assert.Equal(StatusCode.PermissionDenied, none.Code);
@@ -59,7 +61,7 @@ public sealed class StakeAccessTests : IAsyncLifetime
         var more = await _network.RunAsync("stake", "gated.echo", "6", "--key", "dev1");
         Assert.True(more.ExitCode == 0, more.ToString());
         await MineAsync();
-        Assert.Equal(key.GetPublicAddress(), (await client.CallAsync("gated.echo", "hi")).AsString(), ignoreCase: true);
+        Assert.Equal(key.Address, (await client.CallAsync("gated.echo", "hi")).AsString(), ignoreCase: true);
 
         // Unstaking stops the stake counting at once, and the door closes again.
         var unstake = await _network.RunAsync("unstake", "gated.echo", "1", "--key", "dev1");

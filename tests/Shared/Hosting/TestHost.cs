@@ -43,6 +43,8 @@ internal sealed class TestHost : IAsyncDisposable
             {
                 runtime.TreeRoot = treeRoot;
                 runtime.CacheDirectory = cacheDirectory;
+                // A module package cache of the test's own: modules restore their NuGet packages from nothing, as on a fresh machine.
+                runtime.PackagesDirectory = Path.Combine(cacheDirectory, "packages");
                 runtime.Watch = watch;
                 runtime.ReloadDebounce = TimeSpan.FromMilliseconds(100);
             },
