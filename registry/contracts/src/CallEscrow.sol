@@ -122,7 +122,7 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
     error SignerNotAuthorized(address signer);
     error LengthMismatch(uint256 vouchers, uint256 signatures);
     error NotReceiver(uint256 index, address receiver, address caller);
-    error UnknownModule(string name);
+    error UnknownModuleName(string name);
     error NotModuleOwner(string name, address owner);
     error HostShareTooLow(uint16 hostBps, uint16 minHostBps);
     error StakersShareTooHigh(uint16 stakersBps, uint16 maxStakersBps);
@@ -216,7 +216,7 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
     ///         most MAX_STAKERS_BPS, and the owner gets the rest. Applies to redemptions from now on.
     function setShares(string calldata name, uint16 hostBps, uint16 stakersBps) external {
         address owner = registry.ownerOf(name);
-        if (owner == address(0)) revert UnknownModule(name);
+        if (owner == address(0)) revert UnknownModuleName(name);
         if (owner != msg.sender) revert NotModuleOwner(name, owner);
         if (hostBps < MIN_HOST_BPS) revert HostShareTooLow(hostBps, MIN_HOST_BPS);
         if (stakersBps > MAX_STAKERS_BPS) revert StakersShareTooHigh(stakersBps, MAX_STAKERS_BPS);
