@@ -243,7 +243,9 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
             Voucher calldata v = vouchers[i];
             if (v.receiver != msg.sender) revert NotReceiver(i, v.receiver, msg.sender);
             bytes32 module = keccak256(bytes(v.module));
-            (uint256 amount, SkipReason reason) = _owed(v, module, signatures[i]);
+            Account storage account = _accounts[v.payer][msg.sender];
+            mapping(bytes32 => uint256) storage last = redeemed[v.payer][msg.sender];
+            (uint256 amount, SkipReason reason) = _owed(v, module, signatures[i], account, last[module]);
             if (amount == 0) {
                 emit RedeemSkipped(v.payer, msg.sender, module, i, v.cumulativeAmount, reason);
                 continue;
@@ -253,8 +255,8 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
                 emit RedeemSkipped(v.payer, msg.sender, module, i, v.cumulativeAmount, SkipReason.UnknownModule);
                 continue;
             }
-            _accounts[v.payer][msg.sender].balance -= amount;
-            redeemed[v.payer][msg.sender][module] = v.cumulativeAmount;
+            account.balance -= amount;
+            last[module] = v.cumulativeAmount;
             hostTotal += _pay(v, module, owner, amount);
             paid += amount;
         }
@@ -296,8 +298,11 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
     // ---------------------------------------------------------------- internals
 
     /// @dev What the voucher adds now, or 0 and why it adds nothing.
-    function _owed(Voucher calldata v, bytes32 module, bytes calldata signature) private view returns (uint256, SkipReason) {
-        uint256 last = redeemed[v.payer][msg.sender][module];
+    function _owed(Voucher calldata v, bytes32 module, bytes calldata signature, Account storage account, uint256 last)
+        private
+        view
+        returns (uint256, SkipReason)
+    {
         if (v.cumulativeAmount <= last) return (0, SkipReason.NotIncreasing);
         bytes32 digest =
             _hashTypedDataV4(keccak256(abi.encode(VOUCHER_TYPEHASH, v.payer, v.receiver, module, v.cumulativeAmount)));
@@ -308,7 +313,7 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
         // unrelated address, so it lands here too.
         if (!isSigner(v.payer, signer)) return (0, SkipReason.UnauthorizedSigner);
         uint256 amount = v.cumulativeAmount - last;
-        if (_accounts[v.payer][msg.sender].balance < amount) return (0, SkipReason.Underfunded);
+        if (account.balance < amount) return (0, SkipReason.Underfunded);
         return (amount, SkipReason.NotIncreasing);
     }
 
