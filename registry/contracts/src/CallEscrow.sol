@@ -57,6 +57,17 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
         bool set;
     }
 
+    /// @dev What one batch owes for one module, paid once at the end of the batch. `stakersBps` is
+    ///      0 when no stake counts on the module, so that share falls to the owner.
+    struct Payout {
+        bytes32 module;
+        address owner;
+        uint256 hostBps;
+        uint256 stakersBps;
+        uint256 ownerAmount;
+        uint256 stakersAmount;
+    }
+
     /// @notice Why a voucher in a batch was skipped (and left unconsumed).
     enum SkipReason {
         NotIncreasing,     // its cumulative amount is not above the one already redeemed
@@ -239,6 +250,8 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
     function redeem(Voucher[] calldata vouchers, bytes[] calldata signatures) external nonReentrant returns (uint256 paid) {
         if (vouchers.length != signatures.length) revert LengthMismatch(vouchers.length, signatures.length);
         uint256 hostTotal;
+        Payout[] memory payouts = new Payout[](vouchers.length);
+        uint256 count;
         for (uint256 i; i < vouchers.length; ++i) {
             Voucher calldata v = vouchers[i];
             if (v.receiver != msg.sender) revert NotReceiver(i, v.receiver, msg.sender);
@@ -250,17 +263,28 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
                 emit RedeemSkipped(v.payer, msg.sender, module, i, v.cumulativeAmount, reason);
                 continue;
             }
-            address owner = registry.ownerOf(v.module);
-            if (owner == address(0)) {
-                emit RedeemSkipped(v.payer, msg.sender, module, i, v.cumulativeAmount, SkipReason.UnknownModule);
-                continue;
+            Payout memory payout = _payoutFor(payouts, count, module);
+            if (payout.module == bytes32(0)) {
+                address owner = registry.ownerOf(v.module);
+                if (owner == address(0)) {
+                    emit RedeemSkipped(v.payer, msg.sender, module, i, v.cumulativeAmount, SkipReason.UnknownModule);
+                    continue;
+                }
+                payout = payouts[count++] = _newPayout(module, owner);
             }
             account.balance -= amount;
             last[module] = v.cumulativeAmount;
-            hostTotal += _pay(v, module, owner, amount);
+            hostTotal += _split(v, payout, amount);
             paid += amount;
         }
-        // One transfer for the host's shares of the whole batch.
+        // The token moves once per module (owner, stakers) and once for the host, per batch: every
+        // voucher of a batch is redeemed in the same block, against the same counting stake, so
+        // summing first changes nobody's due and saves a distribution and two transfers per voucher.
+        for (uint256 j; j < count; ++j) {
+            Payout memory payout = payouts[j];
+            if (payout.stakersAmount != 0) staking.distribute(payout.module, payout.stakersAmount);
+            if (payout.ownerAmount != 0) token.safeTransfer(payout.owner, payout.ownerAmount);
+        }
         if (hostTotal != 0) token.safeTransfer(msg.sender, hostTotal);
     }
 
@@ -317,17 +341,29 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
         return (amount, SkipReason.NotIncreasing);
     }
 
-    /// @dev Pays the owner's and the stakers' shares; returns the host's, paid by the caller once per batch.
-    ///      The owner gets the rounding remainder, so the three parts add up to `amount` exactly.
-    function _pay(Voucher calldata v, bytes32 module, address owner, uint256 amount) private returns (uint256 hostAmount) {
+    /// @dev The batch's entry for the module, or an empty one (module 0) when it has none yet.
+    function _payoutFor(Payout[] memory payouts, uint256 count, bytes32 module) private pure returns (Payout memory) {
+        for (uint256 j; j < count; ++j) {
+            if (payouts[j].module == module) return payouts[j];
+        }
+        return Payout(bytes32(0), address(0), 0, 0, 0, 0);
+    }
+
+    function _newPayout(bytes32 module, address owner) private view returns (Payout memory payout) {
         (uint16 hostBps, uint16 stakersBps,) = sharesOf(module);
-        hostAmount = amount * hostBps / BPS;
-        uint256 stakersAmount = amount * stakersBps / BPS;
         // Nobody's stake counts: the stakers' share goes to the owner rather than to nobody.
-        if (stakersAmount != 0 && staking.countingStake(module) == 0) stakersAmount = 0;
+        if (stakersBps != 0 && staking.countingStake(module) == 0) stakersBps = 0;
+        return Payout(module, owner, hostBps, stakersBps, 0, 0);
+    }
+
+    /// @dev Adds the voucher's owner and stakers parts to the module's payout and returns the
+    ///      host's. The owner gets the rounding remainder, so the three add up to `amount` exactly.
+    function _split(Voucher calldata v, Payout memory payout, uint256 amount) private returns (uint256 hostAmount) {
+        hostAmount = amount * payout.hostBps / BPS;
+        uint256 stakersAmount = amount * payout.stakersBps / BPS;
         uint256 ownerAmount = amount - hostAmount - stakersAmount;
-        if (stakersAmount != 0) staking.distribute(module, stakersAmount);
-        if (ownerAmount != 0) token.safeTransfer(owner, ownerAmount);
-        emit Redeemed(v.payer, msg.sender, module, v.cumulativeAmount, amount, owner, ownerAmount, hostAmount, stakersAmount);
+        payout.ownerAmount += ownerAmount;
+        payout.stakersAmount += stakersAmount;
+        emit Redeemed(v.payer, msg.sender, payout.module, v.cumulativeAmount, amount, payout.owner, ownerAmount, hostAmount, stakersAmount);
     }
 }
