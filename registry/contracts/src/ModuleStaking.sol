@@ -38,15 +38,12 @@ contract ModuleStaking is ReentrancyGuardTransient {
         uint256 rewards;      // earned, not yet claimed
     }
 
-    /// @dev A module's reward pool. `counting` is the module's stake that counts (its stakers'
-    ///      `settled`, plus `fresh` from earlier blocks); `pending` is stake made in `pendingBlock`,
-    ///      which joins `counting` at the first touch in a later block. Stake only ever waits one
-    ///      block, so one pending bucket per module is enough.
-    ///      Packed in three slots, as a distribution reads all of them on every paid call redeemed:
-    ///      128 bits hold any stake of a token whose supply stays below 3.4e20 $GPT (SafeCast checks).
+    /// @dev A module's reward pool. `pending` is the stake made in `pendingBlock`; stake waits one
+    ///      block at most, so the module's counting stake is its totalStake less `pending` while
+    ///      `pendingBlock` is the current block, and all of it afterwards: nothing needs writing
+    ///      when a block ends. 128 bits hold any stake of a token whose supply stays below 3.4e20
+    ///      $GPT (SafeCast checks).
     struct Pool {
-        uint128 counting;
-        uint128 carry;        // the remainder of the last division (< counting), carried into the next
         uint256 accPerToken;  // rewards per counting token, scaled by ACC_SCALE
         uint128 pending;
         uint64 pendingBlock;
@@ -110,8 +107,11 @@ contract ModuleStaking is ReentrancyGuardTransient {
         if (p.fresh == 0) p.freshAcc = pool.accPerToken;
         p.fresh += amount;
         p.freshBlock = block.number;
-        pool.pending += SafeCast.toUint128(amount);
-        pool.pendingBlock = uint64(block.number);
+        if (pool.pendingBlock == block.number) {
+            pool.pending += SafeCast.toUint128(amount);
+        } else {
+            (pool.pending, pool.pendingBlock) = (SafeCast.toUint128(amount), uint64(block.number));
+        }
         totalStake[module] += amount;
         stakerTotal[msg.sender] += amount;
         totalHeld += amount;
@@ -129,11 +129,9 @@ contract ModuleStaking is ReentrancyGuardTransient {
         uint256 fromFresh = amount < p.fresh ? amount : p.fresh;
         p.fresh -= fromFresh;
         p.settled -= amount - fromFresh;
-        Pool storage pool = _pools[module];
         // The staker's fresh tokens are this block's (older ones were settled above), so they are
-        // in the pool's pending bucket, and the rest in its counting stake.
-        pool.pending -= uint128(fromFresh);
-        pool.counting -= uint128(amount - fromFresh);
+        // in the pool's pending bucket; the rest leaves the counting stake with totalStake.
+        if (fromFresh != 0) _pools[module].pending -= uint128(fromFresh);
         p.unstaking += amount;
         p.unlocksAt = block.timestamp + cooldown;
         totalStake[module] -= amount;
@@ -171,19 +169,20 @@ contract ModuleStaking is ReentrancyGuardTransient {
     }
 
     /// @notice Shares `amount` $GPT, pulled from the caller, among the module's stakers pro rata to
-    ///         the stake that counts now. Reverts with NoCountingStake when nothing counts.
+    ///         the stake that counts now. Reverts with NoCountingStake when nothing counts. The
+    ///         accumulator rounds down: what the division leaves, less than one wei per whole $GPT
+    ///         staked, stays in the contract unclaimed.
     function distribute(bytes32 module, uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
-        Pool storage pool = _maturePool(module);
-        uint256 counting = pool.counting;
+        Pool storage pool = _pools[module];
+        bool pendingNow = pool.pendingBlock == block.number && pool.pending != 0;
+        uint256 counting = totalStake[module] - (pendingNow ? pool.pending : 0);
         if (counting == 0) revert NoCountingStake(module);
         token.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 scaled = amount * ACC_SCALE + pool.carry;
-        uint256 acc = pool.accPerToken + scaled / counting;
+        uint256 acc = pool.accPerToken + amount * ACC_SCALE / counting;
         pool.accPerToken = acc;
-        pool.carry = uint128(scaled % counting);
         // Stake made in this block must not earn from this distribution: remember where it starts.
-        if (pool.pending != 0) _accAtBlock[module][block.number] = acc;
+        if (pendingNow) _accAtBlock[module][block.number] = acc;
         emit RewardsDistributed(module, msg.sender, amount, counting, acc);
     }
 
@@ -209,7 +208,7 @@ contract ModuleStaking is ReentrancyGuardTransient {
     /// @notice The module's stake that counts now, for votes and for rewards.
     function countingStake(bytes32 module) external view returns (uint256) {
         Pool storage pool = _pools[module];
-        return pool.counting + (pool.pendingBlock < block.number ? pool.pending : 0);
+        return totalStake[module] - (pool.pendingBlock == block.number ? pool.pending : 0);
     }
 
     function position(bytes32 module, address staker)
@@ -227,27 +226,20 @@ contract ModuleStaking is ReentrancyGuardTransient {
         return (v.direction, v.weight);
     }
 
-    /// @dev Moves stake made in earlier blocks from fresh to settled, in the module's pool as in the
-    ///      staker's position, after adding what the position earned since it last changed.
+    /// @dev Moves the staker's stake made in earlier blocks from fresh to settled, after adding what
+    ///      the position earned since it last changed.
     function _settle(bytes32 module, address staker) private returns (Position storage p) {
-        uint256 acc = _maturePool(module).accPerToken;
+        uint256 acc = _pools[module].accPerToken;
         p = _positions[module][staker];
         uint256 earned = p.settled * (acc - p.rewardDebt) / ACC_SCALE;
         if (p.fresh != 0 && p.freshBlock < block.number) {
-            earned += p.fresh * (acc - _freshStart(module, p)) / ACC_SCALE;
+            // No distribution since the stake (the usual case): nothing earned, no lookup needed.
+            if (acc != p.freshAcc) earned += p.fresh * (acc - _freshStart(module, p)) / ACC_SCALE;
             p.settled += p.fresh;
             p.fresh = 0;
         }
         if (earned != 0) p.rewards += earned;
         p.rewardDebt = acc;
-    }
-
-    function _maturePool(bytes32 module) private returns (Pool storage pool) {
-        pool = _pools[module];
-        if (pool.pending != 0 && pool.pendingBlock < block.number) {
-            pool.counting += pool.pending;
-            pool.pending = 0;
-        }
     }
 
     /// @dev Where fresh stake starts earning: the accumulator at the end of the block it was made in.
