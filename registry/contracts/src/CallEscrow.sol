@@ -244,8 +244,9 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
     ///         for its (payer, receiver, module), in full, or is skipped with a RedeemSkipped event
     ///         and left unconsumed (a stale amount, a bad signature, an unknown module, too small a
     ///         balance). Only the caller's own mistakes revert the batch: a voucher for another
-    ///         receiver, or arrays of different lengths. Callers should chunk large batches
-    ///         (hundreds of vouchers per transaction) to stay within a block's gas.
+    ///         receiver, or arrays of different lengths. A batch pays each module's owner and
+    ///         stakers, and the caller, once, after summing its vouchers. Callers should chunk large
+    ///         batches (a few hundred vouchers per transaction) to stay within a block's gas.
     /// @return paid The total paid out by this call.
     function redeem(Voucher[] calldata vouchers, bytes[] calldata signatures) external nonReentrant returns (uint256 paid) {
         if (vouchers.length != signatures.length) revert LengthMismatch(vouchers.length, signatures.length);
@@ -279,7 +280,8 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
         }
         // The token moves once per module (owner, stakers) and once for the host, per batch: every
         // voucher of a batch is redeemed in the same block, against the same counting stake, so
-        // summing first changes nobody's due and saves a distribution and two transfers per voucher.
+        // summing first changes nobody's due (beyond the accumulator's rounding) and saves a
+        // distribution and two transfers per voucher.
         for (uint256 j; j < count; ++j) {
             Payout memory payout = payouts[j];
             if (payout.stakersAmount != 0) staking.distribute(payout.module, payout.stakersAmount);
