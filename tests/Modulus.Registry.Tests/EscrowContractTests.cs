@@ -55,6 +55,7 @@ public sealed class EscrowContractTests(AnvilFixture anvil) : ChainTest(anvil)
     [Fact]
     public async Task Deposit_ThenWithdraw_OnlyAfterTheThaw()
     {
+        Assert.Equal((BigInteger)Thaw.TotalSeconds, await alice.ThawPeriodAsync());
         var deposited = await alice.DepositAsync(Bob.Account, 100 * Gpt);
         var deposit = Assert.Single(deposited.DecodeAllEvents<DepositedEvent>()).Event;
         Assert.Equal((100 * Gpt, 100 * Gpt), (deposit.Amount, deposit.Balance));
@@ -377,10 +378,14 @@ public sealed class EscrowContractTests(AnvilFixture anvil) : ChainTest(anvil)
         Assert.Equal(100 * Gpt, Assert.Single(distributeReceipt.DecodeAllEvents<RewardsDistributedEvent>()).Event.CountingStake);
         Assert.Equal(10 * Gpt, await carol.ClaimableAsync("alpha", Carol.Account));
         Assert.Equal(BigInteger.Zero, await carol.ClaimableAsync("alpha", Dave.Account));
+        // Seen from the block of dave's stake (the latest), it does not count yet.
+        Assert.Equal(100 * Gpt, await carol.CountingStakeAsync("alpha"));
+        Assert.Equal(BigInteger.Zero, await carol.CountingStakeAsync("beta"));
 
         // From the next block dave's 900 counts: 10 more shares 1:9. His stake changing again
         // (settling the fresh tokens) must not hand him the earlier distribution either.
         await owner.DistributeAsync("alpha", 10 * Gpt);
+        Assert.Equal(1_000 * Gpt, await carol.CountingStakeAsync("alpha"));
         Assert.Equal(11 * Gpt, await carol.ClaimableAsync("alpha", Carol.Account));
         Assert.Equal(9 * Gpt, await carol.ClaimableAsync("alpha", Dave.Account));
         await dave.Stake("alpha", 1 * Gpt);
