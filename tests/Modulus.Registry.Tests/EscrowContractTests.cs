@@ -274,7 +274,7 @@ public sealed class EscrowContractTests(AnvilFixture anvil) : ChainTest(anvil)
     }
 
     [Fact]
-    public async Task SharesOutOfBounds_OrByAnotherThanTheOwner_Revert_AndSetSharesApplyToTheNextRedemption()
+    public async Task SharesOutOfBounds_OrByAnotherThanTheOwner_Revert_AndNewSharesApplyAfterTheThaw()
     {
         var low = await RevertsWithAsync<HostShareTooLowError>(() => owner.SetSharesAsync("alpha", 1_999, 0));
         Assert.Equal((1_999, 2_000), (low.HostBps, low.MinHostBps));
@@ -290,19 +290,35 @@ public sealed class EscrowContractTests(AnvilFixture anvil) : ChainTest(anvil)
         Assert.Equal((7_000, 1_000, 2_000), Tuple(await owner.SharesOfAsync("alpha")));
         var set = Assert.Single((await owner.SetSharesAsync("alpha", 6_000, 4_000)).DecodeAllEvents<SharesSetEvent>()).Event;
         Assert.Equal(("alpha", (ushort)0), (set.Name, set.OwnerBps));
-        Assert.Equal((6_000, 4_000, 0), Tuple(await owner.SharesOfAsync("alpha")));
-        Assert.Equal((7_000, 1_000, 2_000), Tuple(await owner.SharesOfAsync("beta")));
+        var pending = await owner.PendingSharesOfAsync("alpha");
+        Assert.Equal((6_000, 4_000, set.EffectiveFrom), (pending.HostBps, pending.StakersBps, pending.EffectiveFrom));
 
+        // Until the thaw period has passed, the split a host served under still applies.
         await carol.Stake("alpha", 10 * Gpt);
         await alice.DepositAsync(Bob.Account, 100 * Gpt);
-        var paid = Assert.Single((await bob.RedeemAsync([Sign("alpha", 10 * Gpt)])).DecodeAllEvents<RedeemedEvent>()).Event;
+        Assert.Equal((7_000, 1_000, 2_000), Tuple(await owner.SharesOfAsync("alpha")));
+        var before = Assert.Single((await bob.RedeemAsync([Sign("alpha", 10 * Gpt)])).DecodeAllEvents<RedeemedEvent>()).Event;
+        Assert.Equal((7 * Gpt, 1 * Gpt, 2 * Gpt), (before.HostAmount, before.StakersAmount, before.OwnerAmount));
+
+        await IncreaseTimeAsync(Thaw);
+        Assert.Equal((6_000, 4_000, 0), Tuple(await owner.SharesOfAsync("alpha")));
+        Assert.Equal((7_000, 1_000, 2_000), Tuple(await owner.SharesOfAsync("beta")));
+        Assert.Equal(BigInteger.Zero, (await owner.PendingSharesOfAsync("alpha")).EffectiveFrom);
+        var paid = Assert.Single((await bob.RedeemAsync([Sign("alpha", 20 * Gpt)])).DecodeAllEvents<RedeemedEvent>()).Event;
         Assert.Equal((6 * Gpt, 4 * Gpt, BigInteger.Zero), (paid.HostAmount, paid.StakersAmount, paid.OwnerAmount));
+
+        // A new split waits again; the one in force stays until then.
+        await owner.SetSharesAsync("alpha", 8_000, 0);
+        Assert.Equal((6_000, 4_000, 0), Tuple(await owner.SharesOfAsync("alpha")));
+        await IncreaseTimeAsync(Thaw);
+        Assert.Equal((8_000, 0, 2_000), Tuple(await owner.SharesOfAsync("alpha")));
     }
 
     [Fact]
     public async Task Stakers_ClaimProRata_ToTheStakeThatCountedWhenEachPaymentArrived()
     {
         await owner.SetSharesAsync("alpha", 5_000, 4_000);
+        await IncreaseTimeAsync(Thaw);
         await carol.Stake("alpha", 100 * Gpt);
         await dave.Stake("alpha", 300 * Gpt);
         await alice.DepositAsync(Bob.Account, 500 * Gpt);

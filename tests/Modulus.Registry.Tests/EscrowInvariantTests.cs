@@ -158,6 +158,13 @@ public sealed class EscrowInvariantTests(AnvilFixture anvil) : ChainTest(anvil)
                     {
                         await IncreaseTimeAsync(RegistryDeployer.DefaultEscrowThaw + TimeSpan.FromSeconds(1));
                         model.ThawedPairs.UnionWith(model.Thawing.Keys);
+                        // Splits set before the jump have waited their thaw period: they apply now.
+                        foreach (var (m, split) in model.PendingShares)
+                        {
+                            model.Shares[m] = split;
+                        }
+
+                        model.PendingShares.Clear();
                     }
 
                     if (model.Thawing.GetValueOrDefault(pair) == 0)
@@ -260,7 +267,8 @@ public sealed class EscrowInvariantTests(AnvilFixture anvil) : ChainTest(anvil)
                     else
                     {
                         await owner.SetSharesAsync(module, host, stakersBps);
-                        model.Shares[module] = (host, stakersBps);
+                        // It applies after the thaw period (the next time jump), replacing any split still waiting.
+                        model.PendingShares[module] = (host, stakersBps);
                         Count("set shares");
                     }
 
@@ -341,6 +349,8 @@ public sealed class EscrowInvariantTests(AnvilFixture anvil) : ChainTest(anvil)
         public List<(Voucher Voucher, byte[] Signature, bool Authorized)> Stale { get; } = [];
 
         public Dictionary<string, (int Host, int Stakers)> Shares { get; } = [];
+
+        public Dictionary<string, (int Host, int Stakers)> PendingShares { get; } = [];
 
         public Dictionary<(string Staker, string Module), BigInteger> Stake { get; } = [];
 

@@ -93,6 +93,9 @@ internal sealed class EscrowContracts
     public Task<SharesOutput> SharesOfAsync(string module) =>
         Web3.Eth.GetContractQueryHandler<SharesOfFunction>().QueryDeserializingToObjectAsync<SharesOutput>(new SharesOfFunction { Module = ModuleId.Of(module) }, Escrow);
 
+    public Task<PendingSharesOutput> PendingSharesOfAsync(string module) =>
+        Web3.Eth.GetContractQueryHandler<PendingSharesOfFunction>().QueryDeserializingToObjectAsync<PendingSharesOutput>(new PendingSharesOfFunction { Module = ModuleId.Of(module) }, Escrow);
+
     public Task<byte[]> VoucherDigestAsync(Voucher voucher) =>
         QueryAsync<VoucherDigestFunction, byte[]>(Escrow, new VoucherDigestFunction { Voucher = voucher });
 

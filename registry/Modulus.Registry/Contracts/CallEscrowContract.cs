@@ -212,6 +212,26 @@ internal sealed class SharesOutput : IFunctionOutputDTO
     public ushort OwnerBps { get; set; }
 }
 
+[Function("pendingSharesOf", typeof(PendingSharesOutput))]
+internal sealed class PendingSharesOfFunction : FunctionMessage
+{
+    [Parameter("bytes32", "module", 1)]
+    public byte[] Module { get; set; } = [];
+}
+
+[FunctionOutput]
+internal sealed class PendingSharesOutput : IFunctionOutputDTO
+{
+    [Parameter("uint16", "hostBps", 1)]
+    public ushort HostBps { get; set; }
+
+    [Parameter("uint16", "stakersBps", 2)]
+    public ushort StakersBps { get; set; }
+
+    [Parameter("uint256", "effectiveFrom", 3)]
+    public BigInteger EffectiveFrom { get; set; }
+}
+
 [Function("voucherDigest", "bytes32")]
 internal sealed class VoucherDigestFunction : FunctionMessage
 {
@@ -324,6 +344,10 @@ internal sealed class SharesSetEvent : IEventDTO
 
     [Parameter("uint16", "ownerBps", 6, false)]
     public ushort OwnerBps { get; set; }
+
+    /// <summary>When the split starts to apply: the thaw period after it was set.</summary>
+    [Parameter("uint256", "effectiveFrom", 7, false)]
+    public BigInteger EffectiveFrom { get; set; }
 }
 
 [Event("Redeemed")]

@@ -21,10 +21,10 @@ import {ModuleStaking} from "./ModuleStaking.sol";
 ///         host's redemption, drain its balance to a pittance, and have the host's voucher consumed
 ///         for that pittance. Here an underfunded voucher is skipped and stays redeemable.
 ///
-///         Why money and signers thaw before they leave: the host serves on the strength of the
-///         deposit and of the signer's key. A withdrawal, and the revocation of a signer, take
-///         effect only after `thawPeriod`, so a host that redeems within that period is always paid
-///         what it was promised.
+///         Why money, signers and splits thaw before they change: the host serves on the strength
+///         of the deposit, of the signer's key and of the module's split. A withdrawal, the
+///         revocation of a signer and a new split take effect only after `thawPeriod`, so a host
+///         that redeems within that period is always paid what it was promised.
 ///
 ///         Why the voucher holds the module's name, not its hash: the registry answers a module's
 ///         owner by name only (`ownerOf(string)`), and the owner must be read at redemption (a name
@@ -50,11 +50,15 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
         uint256 thawEndsAt;
     }
 
-    /// @notice A module's split, in basis points of each payment; the owner gets the rest.
+    /// @notice A module's split, in basis points of each payment; the owner gets the rest. A new
+    ///         split waits in `next*` until `nextFrom`. A host share of 0 means "never set": the
+    ///         default applies (a set host share is at least MIN_HOST_BPS).
     struct Shares {
         uint16 hostBps;
         uint16 stakersBps;
-        bool set;
+        uint16 nextHostBps;
+        uint16 nextStakersBps;
+        uint64 nextFrom;
     }
 
     /// @dev What one batch owes for one module, paid once at the end of the batch. `stakersBps` is
@@ -106,7 +110,9 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
     event Withdrawn(address indexed payer, address indexed receiver, uint256 amount, uint256 balance);
     event SignerAuthorized(address indexed payer, address indexed signer);
     event SignerRevoked(address indexed payer, address indexed signer, uint256 validUntil);
-    event SharesSet(bytes32 indexed module, string name, address indexed owner, uint16 hostBps, uint16 stakersBps, uint16 ownerBps);
+    event SharesSet(
+        bytes32 indexed module, string name, address indexed owner, uint16 hostBps, uint16 stakersBps, uint16 ownerBps, uint256 effectiveFrom
+    );
     /// @notice `ownerAmount` includes the stakers' share when the module had no counting stake.
     event Redeemed(
         address indexed payer,
@@ -224,7 +230,10 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
     // ---------------------------------------------------------------- module owner: shares
 
     /// @notice Sets the module's split. The host keeps at least MIN_HOST_BPS, the stakers get at
-    ///         most MAX_STAKERS_BPS, and the owner gets the rest. Applies to redemptions from now on.
+    ///         most MAX_STAKERS_BPS, and the owner gets the rest. It applies `thawPeriod` from now,
+    ///         like a withdrawal: a host serves on the strength of the split it sees, and an owner
+    ///         must not be able to cut it just before the host redeems. Setting a split again
+    ///         before that replaces the waiting one.
     function setShares(string calldata name, uint16 hostBps, uint16 stakersBps) external {
         address owner = registry.ownerOf(name);
         if (owner == address(0)) revert UnknownModuleName(name);
@@ -233,8 +242,10 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
         if (stakersBps > MAX_STAKERS_BPS) revert StakersShareTooHigh(stakersBps, MAX_STAKERS_BPS);
         if (uint256(hostBps) + stakersBps > BPS) revert SharesOverTotal(hostBps, stakersBps);
         bytes32 module = keccak256(bytes(name));
-        _shares[module] = Shares(hostBps, stakersBps, true);
-        emit SharesSet(module, name, owner, hostBps, stakersBps, BPS - hostBps - stakersBps);
+        (uint16 currentHost, uint16 currentStakers) = _effective(_shares[module]);
+        uint256 effectiveFrom = block.timestamp + thawPeriod;
+        _shares[module] = Shares(currentHost, currentStakers, hostBps, stakersBps, uint64(effectiveFrom));
+        emit SharesSet(module, name, owner, hostBps, stakersBps, BPS - hostBps - stakersBps, effectiveFrom);
     }
 
     // ---------------------------------------------------------------- receiver: redemption
@@ -309,9 +320,15 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
 
     /// @notice The split that applies to the module now (the default when its owner set none).
     function sharesOf(bytes32 module) public view returns (uint16 hostBps, uint16 stakersBps, uint16 ownerBps) {
+        (hostBps, stakersBps) = _effective(_shares[module]);
+        return (hostBps, stakersBps, BPS - hostBps - stakersBps);
+    }
+
+    /// @notice The split waiting to apply, and from when (all 0 when none waits).
+    function pendingSharesOf(bytes32 module) external view returns (uint16 hostBps, uint16 stakersBps, uint256 effectiveFrom) {
         Shares memory s = _shares[module];
-        if (!s.set) (s.hostBps, s.stakersBps) = (DEFAULT_HOST_BPS, DEFAULT_STAKERS_BPS);
-        return (s.hostBps, s.stakersBps, BPS - s.hostBps - s.stakersBps);
+        if (s.nextFrom == 0 || block.timestamp >= s.nextFrom) return (0, 0, 0);
+        return (s.nextHostBps, s.nextStakersBps, s.nextFrom);
     }
 
     /// @notice The EIP-712 digest a voucher's signer signs.
@@ -322,6 +339,12 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
     }
 
     // ---------------------------------------------------------------- internals
+
+    function _effective(Shares memory s) private view returns (uint16 hostBps, uint16 stakersBps) {
+        if (s.nextFrom != 0 && block.timestamp >= s.nextFrom) return (s.nextHostBps, s.nextStakersBps);
+        if (s.hostBps == 0) return (DEFAULT_HOST_BPS, DEFAULT_STAKERS_BPS);
+        return (s.hostBps, s.stakersBps);
+    }
 
     /// @dev What the voucher adds now, or 0 and why it adds nothing.
     function _owed(Voucher calldata v, bytes32 module, bytes calldata signature, Account storage account, uint256 last)

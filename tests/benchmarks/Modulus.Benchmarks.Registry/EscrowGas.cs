@@ -33,7 +33,7 @@ internal static class EscrowGas
         await owner.ClaimNameAsync(Module);
         await owner.MintAsync(stakerRegistry.Account, 1_000 * Token);
         await stakerRegistry.StakeAsync(Module, 100 * Token);
-        rows.Add(("escrow: set shares", Gas(await new EscrowContracts(ownerWeb3, deployment).SetSharesAsync(Module, 6_000, 2_000)), "owner 20%, host 60%, stakers 20%"));
+        rows.Add(("escrow: set shares", Gas(await new EscrowContracts(ownerWeb3, deployment).SetSharesAsync(Module, 6_000, 2_000)), "owner 20%, host 60%, stakers 20%, from the thaw period on (the rows below use the default 70/10/20)"));
 
         // 112 payers with their own keys: one for the single-voucher rows, 1 + 10 + 100 for the batches.
         var payers = new List<(EscrowContracts Contracts, EthECKey Key)>();
