@@ -36,7 +36,7 @@ const errors = (output.errors || []).filter((e) => e.severity === "error");
 for (const e of output.errors || []) console.error(e.formattedMessage.trim());
 if (errors.length) process.exit(1);
 
-const wanted = ["GPTToken", "ModuleRegistry", "ModuleStaking"];
+const wanted = ["CallEscrow", "GPTToken", "ModuleRegistry", "ModuleStaking"];
 const artifacts = {};
 for (const [file, contracts] of Object.entries(output.contracts)) {
   for (const [name, contract] of Object.entries(contracts)) {

@@ -27,6 +27,11 @@ public static class DeploymentFile
             ["staking"] = deployment.Staking,
             ["block"] = (long)deployment.Block,
         };
+        if (deployment.Escrow is not null)
+        {
+            json["escrow"] = deployment.Escrow;
+        }
+
         var temporary = path + ".tmp";
         File.WriteAllText(temporary, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         File.Move(temporary, path, overwrite: true);
@@ -52,12 +57,16 @@ public static class DeploymentFile
                 Field("token"),
                 Field("registry"),
                 Field("staking"),
-                root["block"]?.GetValue<long>() ?? 0);
+                root["block"]?.GetValue<long>() ?? 0)
+            {
+                // Optional: a file written before the escrow existed has none.
+                Escrow = root["escrow"]?.GetValue<string>() is { Length: > 0 } escrow ? escrow : null,
+            };
             return (deployment, Field("rpcUrl"));
         }
         catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
         {
-            throw new DeploymentException($"the deployment file {path} is malformed ({ex.Message}); it needs rpcUrl, chainId, token, registry, staking and block, as `modulus chain up` writes it");
+            throw new DeploymentException($"the deployment file {path} is malformed ({ex.Message}); it needs rpcUrl, chainId, token, registry, staking and block (escrow is optional), as `modulus chain up` writes it");
         }
     }
 }

@@ -18,6 +18,9 @@ public sealed record DevChainOptions
     /// <summary>How long an unstake waits before withdrawal. Short on the development chain, so it can be tried.</summary>
     public TimeSpan UnstakeCooldown { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>How long a payer's withdrawal from the call escrow, and a signer's revocation, wait: one day.</summary>
+    public TimeSpan EscrowThaw { get; init; } = RegistryDeployer.DefaultEscrowThaw;
+
     /// <summary>$GPT minted to each development account at deployment.</summary>
     public BigInteger GrantPerAccount { get; init; } = 1_000_000 * BigInteger.Pow(10, 18);
 
@@ -78,8 +81,8 @@ public static class DevChain
             }
         }
 
-        progress?.Report("Deploying GPTToken, ModuleRegistry and ModuleStaking");
-        var deployment = await RegistryDeployer.DeployAsync(web3, options.UnstakeCooldown, cancellationToken).ConfigureAwait(false);
+        progress?.Report("Deploying GPTToken, ModuleRegistry, ModuleStaking and CallEscrow");
+        var deployment = await RegistryDeployer.DeployAsync(web3, options.UnstakeCooldown, options.EscrowThaw, cancellationToken).ConfigureAwait(false);
         var contracts = new RegistryContracts(web3, deployment);
         foreach (var key in AnvilNode.DevPrivateKeys)
         {

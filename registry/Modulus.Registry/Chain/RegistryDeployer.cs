@@ -12,13 +12,27 @@ namespace Modulus.Registry.Chain;
 /// <param name="Registry">The module registry.</param>
 /// <param name="Staking">Staking and voting.</param>
 /// <param name="Block">The block the first contract was deployed in: where an indexer starts.</param>
-public sealed record RegistryDeployment(BigInteger ChainId, string Token, string Registry, string Staking, BigInteger Block);
+public sealed record RegistryDeployment(BigInteger ChainId, string Token, string Registry, string Staking, BigInteger Block)
+{
+    /// <summary>The call escrow (paid calls); null in a deployment made before it existed.</summary>
+    public string? Escrow { get; init; }
+}
 
-/// <summary>Deploys the three contracts, wired to each other.</summary>
+/// <summary>Deploys the four contracts, wired to each other.</summary>
 public static class RegistryDeployer
 {
-    /// <summary>Deploys with the web3's account as the token's admin and minter.</summary>
-    public static async Task<RegistryDeployment> DeployAsync(IWeb3 web3, TimeSpan unstakeCooldown, CancellationToken cancellationToken = default)
+    /// <summary>The escrow's thaw period when none is given: one day, as on the development chain.</summary>
+    public static readonly TimeSpan DefaultEscrowThaw = TimeSpan.FromDays(1);
+
+    /// <summary>Deploys with the web3's account as the token's admin and minter, and the escrow's thaw period of <see cref="DefaultEscrowThaw"/>.</summary>
+    public static Task<RegistryDeployment> DeployAsync(IWeb3 web3, TimeSpan unstakeCooldown, CancellationToken cancellationToken = default) =>
+        DeployAsync(web3, unstakeCooldown, DefaultEscrowThaw, cancellationToken);
+
+    /// <summary>
+    /// Deploys with the web3's account as the token's admin and minter; <c>escrowThaw</c> is how long
+    /// a payer's withdrawal and a signer's revocation wait in the escrow.
+    /// </summary>
+    public static async Task<RegistryDeployment> DeployAsync(IWeb3 web3, TimeSpan unstakeCooldown, TimeSpan escrowThaw, CancellationToken cancellationToken = default)
     {
         var admin = web3.TransactionManager.Account?.Address
             ?? throw new InvalidOperationException("Deploying needs a web3 with an account to sign with.");
@@ -30,8 +44,15 @@ public static class RegistryDeployer
             .SendRequestAndWaitForReceiptAsync(
                 new ModuleStakingDeployment { Token = token.ContractAddress, Registry = registry.ContractAddress, Cooldown = (BigInteger)unstakeCooldown.TotalSeconds },
                 cancellationToken).ConfigureAwait(false);
+        var escrow = await web3.Eth.GetContractDeploymentHandler<CallEscrowDeployment>()
+            .SendRequestAndWaitForReceiptAsync(
+                new CallEscrowDeployment { Token = token.ContractAddress, Registry = registry.ContractAddress, Staking = staking.ContractAddress, ThawPeriod = (BigInteger)escrowThaw.TotalSeconds },
+                cancellationToken).ConfigureAwait(false);
         var chainId = await web3.Eth.ChainId.SendRequestAsync().ConfigureAwait(false);
-        return new RegistryDeployment(chainId.Value, token.ContractAddress, registry.ContractAddress, staking.ContractAddress, token.BlockNumber.Value);
+        return new RegistryDeployment(chainId.Value, token.ContractAddress, registry.ContractAddress, staking.ContractAddress, token.BlockNumber.Value)
+        {
+            Escrow = escrow.ContractAddress,
+        };
     }
 }
 

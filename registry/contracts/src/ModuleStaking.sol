@@ -3,7 +3,8 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ModuleRegistry} from "./ModuleRegistry.sol";
 
 /// @title Staking $GPT on modules, and stake-weighted votes on them.
@@ -12,7 +13,16 @@ import {ModuleRegistry} from "./ModuleRegistry.sol";
 ///         a module counts for one vote on that module only, never twice; an unstake lowers the live
 ///         vote at once; and tokens staked in a block count from the next block on, so a stake
 ///         borrowed and repaid within one block (a flash loan) adds nothing to a vote.
-contract ModuleStaking is ReentrancyGuard {
+///
+///         Rewards: anyone (the call escrow, for the stakers' share of paid calls) may `distribute`
+///         $GPT to a module's stakers. It is shared pro rata to the stake that counts when it
+///         arrives, without a loop over stakers: a reward-per-token accumulator per module grows by
+///         amount / counting stake, and each staker's due is its counting stake times the growth
+///         since it last changed (Synthetix / MasterChef style), settled on every stake change.
+///         Stake made in a block counts from the next block for rewards too, so a stake borrowed
+///         and repaid around a distribution earns nothing. A module with no counting stake cannot
+///         receive a distribution (NoCountingStake); the escrow pays that share to the module's owner.
+contract ModuleStaking is ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     enum Direction { None, Up, Down }
@@ -23,12 +33,29 @@ contract ModuleStaking is ReentrancyGuard {
         uint256 freshBlock;
         uint256 unstaking;    // requested out, waiting for the cooldown; counts for nothing
         uint256 unlocksAt;
+        uint256 rewardDebt;   // the module's accumulator when `settled` last earned
+        uint256 freshAcc;     // the accumulator when `fresh` was staked (it earns from its block's end)
+        uint256 rewards;      // earned, not yet claimed
+    }
+
+    /// @dev A module's reward pool. `pending` is the stake made in `pendingBlock`; stake waits one
+    ///      block at most, so the module's counting stake is its totalStake less `pending` while
+    ///      `pendingBlock` is the current block, and all of it afterwards: nothing needs writing
+    ///      when a block ends. 128 bits hold any stake of a token whose supply stays below 3.4e20
+    ///      $GPT (SafeCast checks).
+    struct Pool {
+        uint256 accPerToken;  // rewards per counting token, scaled by ACC_SCALE
+        uint128 pending;
+        uint64 pendingBlock;
     }
 
     struct Vote {
         Direction direction;
         uint256 weight;
     }
+
+    /// @notice The accumulator's fixed-point scale.
+    uint256 public constant ACC_SCALE = 1e18;
 
     IERC20 public immutable token;
     ModuleRegistry public immutable registry;
@@ -40,13 +67,20 @@ contract ModuleStaking is ReentrancyGuard {
     mapping(address staker => uint256) public stakerTotal;
     mapping(bytes32 module => uint256) public upWeight;
     mapping(bytes32 module => uint256) public downWeight;
-    /// @notice Every token this contract holds: stakes plus unstakes waiting for their cooldown.
+    /// @notice Every staked token this contract holds: stakes plus unstakes waiting for their
+    ///         cooldown. Rewards distributed and not yet claimed are held on top of it.
     uint256 public totalHeld;
+    mapping(bytes32 module => Pool) private _pools;
+    /// @dev The accumulator at the end of a block, written only by a distribution made in a block in
+    ///      which stake was also made, so that this stake starts earning after it, not during it.
+    mapping(bytes32 module => mapping(uint256 blockNumber => uint256)) private _accAtBlock;
 
     event Staked(bytes32 indexed module, address indexed staker, uint256 amount, uint256 stake);
     event UnstakeRequested(bytes32 indexed module, address indexed staker, uint256 amount, uint256 unlocksAt, uint256 stake);
     event Withdrawn(bytes32 indexed module, address indexed staker, uint256 amount);
     event Voted(bytes32 indexed module, address indexed voter, Direction direction, uint256 weight, uint256 upWeight, uint256 downWeight);
+    event RewardsDistributed(bytes32 indexed module, address indexed from, uint256 amount, uint256 countingStake, uint256 accPerToken);
+    event RewardsClaimed(bytes32 indexed module, address indexed staker, uint256 amount);
 
     error UnknownModule(bytes32 module);
     error ZeroAmount();
@@ -55,6 +89,8 @@ contract ModuleStaking is ReentrancyGuard {
     error CooldownNotOver(uint256 unlocksAt, uint256 nowTime);
     error NoStake();
     error VoteUnchanged(Direction direction);
+    error NoCountingStake(bytes32 module);
+    error NothingToClaim();
 
     constructor(IERC20 token_, ModuleRegistry registry_, uint256 cooldown_) {
         token = token_;
@@ -67,8 +103,15 @@ contract ModuleStaking is ReentrancyGuard {
         if (!registry.exists(module)) revert UnknownModule(module);
         Position storage p = _settle(module, msg.sender);
         token.safeTransferFrom(msg.sender, address(this), amount);
+        Pool storage pool = _pools[module];
+        if (p.fresh == 0) p.freshAcc = pool.accPerToken;
         p.fresh += amount;
         p.freshBlock = block.number;
+        if (pool.pendingBlock == block.number) {
+            pool.pending += SafeCast.toUint128(amount);
+        } else {
+            (pool.pending, pool.pendingBlock) = (SafeCast.toUint128(amount), uint64(block.number));
+        }
         totalStake[module] += amount;
         stakerTotal[msg.sender] += amount;
         totalHeld += amount;
@@ -86,6 +129,9 @@ contract ModuleStaking is ReentrancyGuard {
         uint256 fromFresh = amount < p.fresh ? amount : p.fresh;
         p.fresh -= fromFresh;
         p.settled -= amount - fromFresh;
+        // The staker's fresh tokens are this block's (older ones were settled above), so they are
+        // in the pool's pending bucket; the rest leaves the counting stake with totalStake.
+        if (fromFresh != 0) _pools[module].pending -= uint128(fromFresh);
         p.unstaking += amount;
         p.unlocksAt = block.timestamp + cooldown;
         totalStake[module] -= amount;
@@ -122,6 +168,49 @@ contract ModuleStaking is ReentrancyGuard {
         emit Voted(module, msg.sender, direction, weight, upWeight[module], downWeight[module]);
     }
 
+    /// @notice Shares `amount` $GPT, pulled from the caller, among the module's stakers pro rata to
+    ///         the stake that counts now. Reverts with NoCountingStake when nothing counts. The
+    ///         accumulator rounds down: what the division leaves, less than one wei per whole $GPT
+    ///         staked, stays in the contract unclaimed.
+    function distribute(bytes32 module, uint256 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        Pool storage pool = _pools[module];
+        bool pendingNow = pool.pendingBlock == block.number && pool.pending != 0;
+        uint256 counting = totalStake[module] - (pendingNow ? pool.pending : 0);
+        if (counting == 0) revert NoCountingStake(module);
+        token.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 acc = pool.accPerToken + amount * ACC_SCALE / counting;
+        pool.accPerToken = acc;
+        // Stake made in this block must not earn from this distribution: remember where it starts.
+        if (pendingNow) _accAtBlock[module][block.number] = acc;
+        emit RewardsDistributed(module, msg.sender, amount, counting, acc);
+    }
+
+    /// @notice Pays the caller the rewards its stake on the module has earned.
+    function claim(bytes32 module) external nonReentrant {
+        Position storage p = _settle(module, msg.sender);
+        uint256 amount = p.rewards;
+        if (amount == 0) revert NothingToClaim();
+        p.rewards = 0;
+        token.safeTransfer(msg.sender, amount);
+        emit RewardsClaimed(module, msg.sender, amount);
+    }
+
+    /// @notice Rewards the staker could claim on the module now.
+    function claimable(bytes32 module, address staker) external view returns (uint256) {
+        Position storage p = _positions[module][staker];
+        uint256 acc = _pools[module].accPerToken;
+        uint256 due = p.rewards + p.settled * (acc - p.rewardDebt) / ACC_SCALE;
+        if (p.fresh != 0 && p.freshBlock < block.number) due += p.fresh * (acc - _freshStart(module, p)) / ACC_SCALE;
+        return due;
+    }
+
+    /// @notice The module's stake that counts now, for votes and for rewards.
+    function countingStake(bytes32 module) external view returns (uint256) {
+        Pool storage pool = _pools[module];
+        return totalStake[module] - (pool.pendingBlock == block.number ? pool.pending : 0);
+    }
+
     function position(bytes32 module, address staker)
         external
         view
@@ -137,13 +226,28 @@ contract ModuleStaking is ReentrancyGuard {
         return (v.direction, v.weight);
     }
 
-    /// @dev Moves stake made in earlier blocks from fresh to settled.
+    /// @dev Moves the staker's stake made in earlier blocks from fresh to settled, after adding what
+    ///      the position earned since it last changed.
     function _settle(bytes32 module, address staker) private returns (Position storage p) {
+        uint256 acc = _pools[module].accPerToken;
         p = _positions[module][staker];
+        uint256 earned = p.settled * (acc - p.rewardDebt) / ACC_SCALE;
         if (p.fresh != 0 && p.freshBlock < block.number) {
+            // No distribution since the stake (the usual case): nothing earned, no lookup needed.
+            if (acc != p.freshAcc) earned += p.fresh * (acc - _freshStart(module, p)) / ACC_SCALE;
             p.settled += p.fresh;
             p.fresh = 0;
         }
+        if (earned != 0) p.rewards += earned;
+        p.rewardDebt = acc;
+    }
+
+    /// @dev Where fresh stake starts earning: the accumulator at the end of the block it was made in.
+    ///      That is the value a distribution later in that block recorded, else the value at staking
+    ///      (no distribution followed it in its block). Both only grow, so it is the larger one.
+    function _freshStart(bytes32 module, Position storage p) private view returns (uint256) {
+        uint256 atEnd = _accAtBlock[module][p.freshBlock];
+        return atEnd > p.freshAcc ? atEnd : p.freshAcc;
     }
 
     /// @dev After an unstake, a live vote weighs no more than the stake left.

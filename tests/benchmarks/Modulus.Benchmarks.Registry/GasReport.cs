@@ -35,10 +35,10 @@ internal static class GasReport
             anvilVersion = await web3.Client.SendRequestAsync<string>(new RpcRequest(1, "web3_clientVersion"));
 
             var deployment = await RegistryDeployer.DeployAsync(web3, TimeSpan.FromSeconds(60));
-            // Anvil mines each transaction in its own block: the three deployments are the first
-            // three blocks from the deployment block, in the deployer's order.
-            string[] deployed = ["GPTToken", "ModuleRegistry", "ModuleStaking"];
-            string[] addresses = [deployment.Token, deployment.Registry, deployment.Staking];
+            // Anvil mines each transaction in its own block: the four deployments are the first
+            // four blocks from the deployment block, in the deployer's order.
+            string[] deployed = ["GPTToken", "ModuleRegistry", "ModuleStaking", "CallEscrow"];
+            string[] addresses = [deployment.Token, deployment.Registry, deployment.Staking, deployment.Escrow!];
             for (var i = 0; i < deployed.Length; i++)
             {
                 if (await ReceiptInBlockAsync(web3, deployment.Block + i) is { } receipt
@@ -99,6 +99,8 @@ internal static class GasReport
             rows.Add(new Row("withdraw stake (after cooldown)", Gas(await contracts.WithdrawStakeAsync(Name)), $"120 $GPT paid out after {cooldown} s (evm_increaseTime)"));
 
             rows.Add(new Row("transfer name", Gas(await contracts.TransferNameAsync(Name, other)), "to another account"));
+
+            rows.AddRange((await EscrowGas.MeasureAsync(anvil.RpcUrl, deployment)).Select(r => new Row(r.Operation, r.Gas, r.Note)));
         }
 
         var solc = SolcVersion();
