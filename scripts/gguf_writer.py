@@ -244,3 +244,46 @@ def read_gguf(path):
             raise ValueError("tensor %s: type %d not read" % (name, t))
         tensors[name] = (ne, t, a)
     return meta, tensors
+
+
+def _selftest():
+    """Round trip through write and read: every metadata type, the three tensor types, alignment."""
+    import os
+    import tempfile
+    rng = np.random.default_rng(0)
+    w = GGUFWriter()
+    vals = {"t.u8": (UINT8, 200), "t.i8": (INT8, -100), "t.u16": (UINT16, 60000), "t.i16": (INT16, -30000),
+            "t.u32": (UINT32, 4000000000), "t.i32": (INT32, -2000000000), "t.f32": (FLOAT32, 0.5),
+            "t.bool": (BOOL, True), "t.str": (STRING, "héllo"), "t.u64": (UINT64, 2 ** 63),
+            "t.i64": (INT64, -2 ** 62), "t.f64": (FLOAT64, 1e-300)}
+    for k, (t, v) in vals.items():
+        w.add(k, t, v)
+    w.add_array("t.arr_i32", INT32, [1, -2, 3])
+    w.add_array("t.arr_str", STRING, ["a", "", "ü"])
+    w.add_array("t.arr_empty", STRING, [])
+    a32 = rng.standard_normal((3, 5)).astype(np.float32)
+    a16 = rng.standard_normal((7,)).astype(np.float32)
+    aq = rng.standard_normal((4, 64)).astype(np.float32)
+    aq[0] = 0.0
+    w.add_tensor("a32", a32, "f32")
+    w.add_tensor("a16", a16, "f16")
+    w.add_tensor("aq", aq, "q8_0")
+    fd, path = tempfile.mkstemp(suffix=".gguf")
+    os.close(fd)
+    try:
+        w.write(path)
+        meta, tensors = read_gguf(path)
+    finally:
+        os.remove(path)
+    for k, (t, v) in vals.items():
+        assert meta[k] == (np.float32(v) if t == FLOAT32 else v), k
+    assert meta["t.arr_i32"] == [1, -2, 3] and meta["t.arr_str"] == ["a", "", "ü"] and meta["t.arr_empty"] == []
+    assert tensors["a32"][0] == [5, 3] and np.array_equal(tensors["a32"][2], a32)
+    assert np.array_equal(tensors["a16"][2], a16.astype(np.float16).astype(np.float32))
+    err = np.abs(tensors["aq"][2] - aq).max(axis=1)
+    assert err[0] == 0 and (err[1:] <= np.abs(aq[1:]).max(axis=1) / 127 * 0.51 + 1e-3).all(), err
+    print("gguf_writer self-test ok")
+
+
+if __name__ == "__main__":
+    _selftest()
