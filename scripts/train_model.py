@@ -211,7 +211,7 @@ def main():
     ap.add_argument("--out", default="artifacts/model", help="output folder")
     ap.add_argument("--name", default="kjv-small")
     ap.add_argument("--seed", type=int, default=1611)
-    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--steps", type=int, default=1600)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--min-lr", type=float, default=3e-4)
