@@ -10,6 +10,8 @@ public sealed class ShippedModulesTests(ShippedModulesFixture fixture) : IClassF
     [Fact]
     public async Task Tree_LoadsEveryShippedModule_WithoutFaults()
     {
+        // Loading the shipped tree, package restores included, logged no error.
+        Assert.DoesNotContain(fixture.Host.Logs.Entries, e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Error);
         var listing = await Client.ListAsync();
         Assert.Empty(listing.Faults);
         Assert.Equal(

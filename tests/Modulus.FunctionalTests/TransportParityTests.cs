@@ -18,6 +18,7 @@ public sealed class TransportParityTests(ShippedModulesFixture fixture) : IClass
     [MemberData(nameof(Schemes))]
     public async Task Calls_GiveTheSameResultsOnEveryTransport(string scheme)
     {
+        using var noErrors = fixture.Host.VerifyNoErrors();
         await using var client = await ConnectAsync(scheme);
         var value = Value.Map([new("s", "héllo"), new("t", Tensor.FromArray(new float[] { 1, 2, 3 })), new("b", Value.FromBytes(new byte[] { 9 })), new("n", Value.Null)]);
 

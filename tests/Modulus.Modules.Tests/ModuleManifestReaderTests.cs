@@ -30,7 +30,7 @@ public class ModuleManifestReaderTests
         { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "tags": "text" }""", "\"tags\" must be an array of strings" },
         { """{ "version": "1.0.0", "language": "csharp", "entry": "M.cs", "references": ["Microsoft.ML.Tokenizers"] }""", "\"references\" is no longer read: declare the NuGet packages" },
         { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "packages": { "Numpy": "1.0.0" } }""", "it applies to csharp modules only" },
-        { """{ "version": "1.0.0", "language": "csharp", "entry": "M.cs", "packages": { "Microsoft.ML.Tokenizers": "[2.0.1,)" } }""", "must be an exact NuGet version string" },
+        { """{ "version": "1.0.0", "language": "csharp", "entry": "M.cs", "packages": { "Microsoft.ML.Tokenizers": "[2.0.1,)" } }""", "must be an exact NuGet version such as" },
         { """{ "version": "1.0.0", "language": "csharp", "entry": "M.cs", "packages": { "bad id!": "1.0.0" } }""", "is not a NuGet package id" },
         { """{ "version": "1.0.0", "language": "csharp", "entry": "M.cs", "imports": ["numpy"] }""", "it applies to python modules only" },
         { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "imports": ["num py"] }""", "is not a Python module name" },

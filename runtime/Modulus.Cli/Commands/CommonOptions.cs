@@ -5,7 +5,11 @@ namespace Modulus.Cli.Commands;
 /// <summary>Options several verbs share.</summary>
 internal static class CommonOptions
 {
-    public const string DefaultUrl = "grpc://127.0.0.1:7050";
+    /// <summary>
+    /// The default host address: raw TCP, because a verb over it answers in about two thirds of the
+    /// time it takes over gRPC, whose HTTP/2 client set-up dominates a short-lived process (BENCHMARKS.md).
+    /// </summary>
+    public const string DefaultUrl = "tcp://127.0.0.1:7051";
 
     public static Option<string> Url() => new("--url")
     {

@@ -61,7 +61,7 @@ public sealed class AnnounceTests : IAsyncLifetime
         var counts = await HostCountsAsync("util.echo", "text.stats");
         Assert.Equal(new[] { 1, 0 }, counts);
 
-        Assert.Equal(1, await announcer.WithdrawAllAsync());
+        Assert.Equal(2, await announcer.WithdrawAllAsync());
         await _network.CaughtUpAsync();
         counts = await HostCountsAsync("util.echo", "text.stats");
         Assert.Equal(new[] { 0, 0 }, counts);

@@ -28,6 +28,9 @@ internal sealed class TestHost : IAsyncDisposable
 
     public ModulusClient Client { get; }
 
+    /// <summary>A scope that fails the test on any error the host logs inside it, but those <paramref name="expected"/> accepts.</summary>
+    public VerifyNoErrorsScope VerifyNoErrors(Func<(LogLevel Level, string EventName, string Message), bool>? expected = null) => new(Logs, expected);
+
     public static async Task<TestHost> StartAsync(string treeRoot, string cacheDirectory, bool watch = false, Action<ModulusServerOptions>? configure = null, Action<IServiceCollection>? services = null)
     {
         var logs = new CapturingLoggerProvider();

@@ -90,6 +90,7 @@ internal sealed class Harness(HarnessOptions options)
             await TensorThroughputAsync([sum1m, sum16m, pySum], [modulusTcp, modulusGrpc, grpcio, fastApi]).ConfigureAwait(false);
 
             Memory(servers, idle);
+            await CliWallTime.MeasureAsync(_report, options.Cli, host.Address("tcp"), host.Address("grpc"), options.Quick).ConfigureAwait(false);
             foreach (var caller in callers)
             {
                 await caller.DisposeAsync().ConfigureAwait(false);
