@@ -33,7 +33,7 @@ contracts-test: deps
 # The whole local network: dev chain + contracts, registry service, every module in modules/
 # published, and a host serving and announcing them. Ctrl+C stops it all.
 run: build
-	CLI=$(CLI) scripts/run-network.sh
+	CLI=$(CLI) VERBOSE=$(VERBOSE) scripts/run-network.sh
 
 # Only the host, serving modules/ without a chain.
 serve: build

@@ -4,40 +4,90 @@
 #   2. the registry service (127.0.0.1:7060) indexing it into LiteDB;
 #   3. every module in modules/ published (packed, stored, claimed, published on chain);
 #   4. a host serving modules/ on 7050/7051/7052, announcing each module on chain.
-# Ctrl+C stops the host (withdrawing its announcements), the registry service and the chain;
-# the chain's state and the index stay in $MODULUS_HOME for the next run.
+# It prints a short summary of what is up and where; every log goes to $MODULUS_HOME/logs
+# (VERBOSE=1 prints the logs too). Ctrl+C stops the host (withdrawing its announcements), the
+# registry service and the chain; the chain's state and the index stay in $MODULUS_HOME.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CLI="${CLI:-artifacts/cli/modulus}"
 TREE="${TREE:-modules}"
+HOME_DIR="${MODULUS_HOME:-$HOME/.modulus}"
+LOGS="$HOME_DIR/logs"
+mkdir -p "$LOGS"
 registry_pid=""
+host_pid=""
+
+# Each step's output goes to its log; with VERBOSE=1 it is shown as well.
+log() { if [ "${VERBOSE:-0}" = 1 ]; then tee -a "$LOGS/$1"; else cat >> "$LOGS/$1"; fi; }
 
 stop() {
   trap - INT TERM EXIT
-  if [ -n "$registry_pid" ] && kill -0 "$registry_pid" 2>/dev/null; then
-    kill -TERM "$registry_pid" 2>/dev/null || true
-    wait "$registry_pid" 2>/dev/null || true
-  fi
-  "$CLI" chain down || true
+  echo
+  echo "Stopping: the host withdraws its announcements, then the registry service and the chain stop."
+  for pid in "$host_pid" "$registry_pid"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  "$CLI" chain down 2>&1 | log chain.log || true
 }
 trap stop INT TERM EXIT
 
-"$CLI" chain up
-"$CLI" registry serve &
+: > "$LOGS/chain.log"; : > "$LOGS/registry.log"; : > "$LOGS/publish.log"; : > "$LOGS/host.log"
+echo "Starting the development chain ..."
+"$CLI" chain up 2>&1 | log chain.log
+"$CLI" registry serve > >(log registry.log) 2>&1 &
 registry_pid=$!
 
 # Wait for the registry service to answer (and catch up) before publishing into it.
 "$CLI" registry status --wait 60 >/dev/null
 
+echo "Publishing the modules in $TREE ..."
+published=0
+failed=0
 while IFS= read -r manifest; do
   module_dir="$(dirname "$manifest")"
   # A module whose files changed without a new version is reported and skipped, not fatal.
-  "$CLI" publish "$module_dir" || echo "warning: $module_dir was not published (see above)" >&2
+  if "$CLI" publish "$module_dir" > >(log publish.log) 2> >(tee -a "$LOGS/publish.log" | grep '^error' >&2); then
+    published=$((published + 1))
+  else
+    failed=$((failed + 1))
+    echo "warning: $module_dir was not published (see above and $LOGS/publish.log)" >&2
+  fi
 done < <(find "$TREE" -name module.json -not -path '*/bin/*' -not -path '*/obj/*' | sort)
 
 "$CLI" registry status --wait 60 >/dev/null
-echo
-"$CLI" search --rank name
-echo
-echo "Try: $CLI call text.stats 'Modulus serves modules by name.'   |   $CLI search text   |   $CLI stake text.stats 100"
-"$CLI" serve "$TREE" --announce
+echo "Starting the host ..."
+"$CLI" serve "$TREE" --announce > >(log host.log) 2>&1 &
+host_pid=$!
+for _ in $(seq 1 240); do
+  if grep -q '^Announced' "$LOGS/host.log" 2>/dev/null || ! kill -0 "$host_pid" 2>/dev/null; then break; fi
+  sleep 0.5
+done
+if ! kill -0 "$host_pid" 2>/dev/null; then
+  echo "error: the host did not start; see $LOGS/host.log:" >&2
+  tail -n 20 "$LOGS/host.log" >&2
+  exit 1
+fi
+
+serving="$(grep -m1 '^Serving' "$LOGS/host.log" || true)"
+announced="$(grep -m1 '^Announced' "$LOGS/host.log" || true)"
+status="$("$CLI" registry status --json 2>/dev/null | tr -d '\n' || true)"
+modules_indexed="$(printf '%s' "$status" | sed -n 's/.*"moduleCount": *"\{0,1\}\([0-9]*\).*/\1/p')"
+failnote=""
+if [ "$failed" -gt 0 ]; then failnote=", $failed not (see $LOGS/publish.log)"; fi
+cat <<SUMMARY
+
+The Modulus network is up (logs in $LOGS):
+  chain      http://127.0.0.1:8545   contracts in $HOME_DIR/chain/deployment.json
+  registry   http://127.0.0.1:7060   ${modules_indexed:-?} modules indexed; $published published now$failnote
+  host       ${serving#Serving }
+             ${announced}
+
+Try:  $CLI ls
+      $CLI call text.stats 'Modulus serves modules by name.'
+      $CLI search text        $CLI stake text.stats 100
+Ctrl+C stops it all.
+SUMMARY
+wait "$host_pid"

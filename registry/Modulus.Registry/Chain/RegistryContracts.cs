@@ -77,7 +77,7 @@ public sealed class RegistryContracts(IWeb3 web3, RegistryDeployment deployment)
 
     public Task<string> OwnerOfAsync(string name) => QueryAsync<OwnerOfFunction, string>(Deployment.Registry, new OwnerOfFunction { Name = name });
 
-    public Task<VersionOutput> GetVersionAsync(string name, string version) =>
+    internal Task<VersionOutput> GetVersionAsync(string name, string version) =>
         Web3.Eth.GetContractQueryHandler<GetVersionFunction>().QueryDeserializingToObjectAsync<VersionOutput>(new GetVersionFunction { Name = name, Version = version }, Deployment.Registry);
 
     public Task<List<string>> VersionsAsync(string name) => QueryAsync<VersionsFunction, List<string>>(Deployment.Registry, new VersionsFunction { Name = name });
@@ -87,10 +87,10 @@ public sealed class RegistryContracts(IWeb3 web3, RegistryDeployment deployment)
 
     public Task<BigInteger> BalanceOfAsync(string account) => QueryAsync<BalanceOfFunction, BigInteger>(Deployment.Token, new BalanceOfFunction { Account = account });
 
-    public Task<PositionOutput> PositionAsync(string module, string staker) =>
+    internal Task<PositionOutput> PositionAsync(string module, string staker) =>
         Web3.Eth.GetContractQueryHandler<PositionFunction>().QueryDeserializingToObjectAsync<PositionOutput>(new PositionFunction { Module = ModuleId.Of(module), Staker = staker }, Deployment.Staking);
 
-    public Task<VoteOutput> VoteOfAsync(string module, string voter) =>
+    internal Task<VoteOutput> VoteOfAsync(string module, string voter) =>
         Web3.Eth.GetContractQueryHandler<VoteOfFunction>().QueryDeserializingToObjectAsync<VoteOutput>(new VoteOfFunction { Module = ModuleId.Of(module), Voter = voter }, Deployment.Staking);
 
     public Task<BigInteger> TotalStakeAsync(string module) => QueryAsync<TotalStakeFunction, BigInteger>(Deployment.Staking, new TotalStakeFunction { Module = ModuleId.Of(module) });

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Modulus.Registry.Contracts;
 
 /// <summary>The compiled contracts (registry/contracts/artifacts), embedded in this assembly.</summary>
-public static class ContractArtifacts
+internal static class ContractArtifacts
 {
     private static readonly Lazy<string> TokenBytecode = new(() => Bytecode("GPTToken"));
     private static readonly Lazy<string> RegistryBytecode = new(() => Bytecode("ModuleRegistry"));

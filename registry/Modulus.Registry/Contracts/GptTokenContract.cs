@@ -4,14 +4,14 @@ using Nethereum.Contracts;
 
 namespace Modulus.Registry.Contracts;
 
-public sealed class GptTokenDeployment() : ContractDeploymentMessage(ContractArtifacts.GptToken)
+internal sealed class GptTokenDeployment() : ContractDeploymentMessage(ContractArtifacts.GptToken)
 {
     [Parameter("address", "admin", 1)]
     public string Admin { get; set; } = string.Empty;
 }
 
 [Function("mint")]
-public sealed class MintFunction : FunctionMessage
+internal sealed class MintFunction : FunctionMessage
 {
     [Parameter("address", "to", 1)]
     public string To { get; set; } = string.Empty;
@@ -21,7 +21,7 @@ public sealed class MintFunction : FunctionMessage
 }
 
 [Function("approve", "bool")]
-public sealed class ApproveFunction : FunctionMessage
+internal sealed class ApproveFunction : FunctionMessage
 {
     [Parameter("address", "spender", 1)]
     public string Spender { get; set; } = string.Empty;
@@ -31,7 +31,7 @@ public sealed class ApproveFunction : FunctionMessage
 }
 
 [Function("transfer", "bool")]
-public sealed class TransferFunction : FunctionMessage
+internal sealed class TransferFunction : FunctionMessage
 {
     [Parameter("address", "to", 1)]
     public string To { get; set; } = string.Empty;
@@ -41,14 +41,14 @@ public sealed class TransferFunction : FunctionMessage
 }
 
 [Function("balanceOf", "uint256")]
-public sealed class BalanceOfFunction : FunctionMessage
+internal sealed class BalanceOfFunction : FunctionMessage
 {
     [Parameter("address", "account", 1)]
     public string Account { get; set; } = string.Empty;
 }
 
 [Error("AccessControlUnauthorizedAccount")]
-public sealed class AccessControlUnauthorizedAccountError
+internal sealed class AccessControlUnauthorizedAccountError
 {
     [Parameter("address", "account", 1)]
     public string Account { get; set; } = string.Empty;
@@ -58,7 +58,7 @@ public sealed class AccessControlUnauthorizedAccountError
 }
 
 [Error("ERC20InsufficientBalance")]
-public sealed class Erc20InsufficientBalanceError
+internal sealed class Erc20InsufficientBalanceError
 {
     [Parameter("address", "sender", 1)]
     public string Sender { get; set; } = string.Empty;

@@ -4,10 +4,10 @@ using Nethereum.Contracts;
 
 namespace Modulus.Registry.Contracts;
 
-public sealed class ModuleRegistryDeployment() : ContractDeploymentMessage(ContractArtifacts.ModuleRegistry);
+internal sealed class ModuleRegistryDeployment() : ContractDeploymentMessage(ContractArtifacts.ModuleRegistry);
 
 [Function("commitmentOf", "bytes32")]
-public sealed class CommitmentOfFunction : FunctionMessage
+internal sealed class CommitmentOfFunction : FunctionMessage
 {
     [Parameter("string", "name", 1)]
     public string Name { get; set; } = string.Empty;
@@ -20,7 +20,7 @@ public sealed class CommitmentOfFunction : FunctionMessage
 }
 
 [Function("commitName")]
-public sealed class CommitNameFunction : FunctionMessage
+internal sealed class CommitNameFunction : FunctionMessage
 {
     [Parameter("bytes32", "commitment", 1)]
     public byte[] Commitment { get; set; } = [];
@@ -28,7 +28,7 @@ public sealed class CommitNameFunction : FunctionMessage
 
 /// <summary>A committer's commitment: kept per committer, so another account sending the same hash leaves it as it was.</summary>
 [Function("commitments", typeof(CommitmentOutput))]
-public sealed class CommitmentsFunction : FunctionMessage
+internal sealed class CommitmentsFunction : FunctionMessage
 {
     [Parameter("address", "committer", 1)]
     public string Committer { get; set; } = string.Empty;
@@ -38,7 +38,7 @@ public sealed class CommitmentsFunction : FunctionMessage
 }
 
 [FunctionOutput]
-public sealed class CommitmentOutput : IFunctionOutputDTO
+internal sealed class CommitmentOutput : IFunctionOutputDTO
 {
     /// <summary>The block of the commit; 0 when there is none.</summary>
     [Parameter("uint64", "blockNumber", 1)]
@@ -49,7 +49,7 @@ public sealed class CommitmentOutput : IFunctionOutputDTO
 }
 
 [Function("claimName")]
-public sealed class ClaimNameFunction : FunctionMessage
+internal sealed class ClaimNameFunction : FunctionMessage
 {
     [Parameter("string", "name", 1)]
     public string Name { get; set; } = string.Empty;
@@ -59,7 +59,7 @@ public sealed class ClaimNameFunction : FunctionMessage
 }
 
 [Function("transferName")]
-public sealed class TransferNameFunction : FunctionMessage
+internal sealed class TransferNameFunction : FunctionMessage
 {
     [Parameter("string", "name", 1)]
     public string Name { get; set; } = string.Empty;
@@ -69,7 +69,7 @@ public sealed class TransferNameFunction : FunctionMessage
 }
 
 [Function("publish")]
-public sealed class PublishFunction : FunctionMessage
+internal sealed class PublishFunction : FunctionMessage
 {
     [Parameter("string", "name", 1)]
     public string Name { get; set; } = string.Empty;
@@ -85,7 +85,7 @@ public sealed class PublishFunction : FunctionMessage
 }
 
 [Function("deprecate")]
-public sealed class DeprecateFunction : FunctionMessage
+internal sealed class DeprecateFunction : FunctionMessage
 {
     [Parameter("string", "name", 1)]
     public string Name { get; set; } = string.Empty;
@@ -98,7 +98,7 @@ public sealed class DeprecateFunction : FunctionMessage
 }
 
 [Function("announce")]
-public sealed class AnnounceFunction : FunctionMessage
+internal sealed class AnnounceFunction : FunctionMessage
 {
     [Parameter("string", "name", 1)]
     public string Name { get; set; } = string.Empty;
@@ -111,7 +111,7 @@ public sealed class AnnounceFunction : FunctionMessage
 }
 
 [Function("withdraw")]
-public sealed class WithdrawHostFunction : FunctionMessage
+internal sealed class WithdrawHostFunction : FunctionMessage
 {
     [Parameter("string", "name", 1)]
     public string Name { get; set; } = string.Empty;
@@ -121,14 +121,14 @@ public sealed class WithdrawHostFunction : FunctionMessage
 }
 
 [Function("ownerOf", "address")]
-public sealed class OwnerOfFunction : FunctionMessage
+internal sealed class OwnerOfFunction : FunctionMessage
 {
     [Parameter("string", "name", 1)]
     public string Name { get; set; } = string.Empty;
 }
 
 [Function("getVersion", typeof(VersionOutput))]
-public sealed class GetVersionFunction : FunctionMessage
+internal sealed class GetVersionFunction : FunctionMessage
 {
     [Parameter("string", "name", 1)]
     public string Name { get; set; } = string.Empty;
@@ -138,7 +138,7 @@ public sealed class GetVersionFunction : FunctionMessage
 }
 
 [FunctionOutput]
-public sealed class VersionOutput : IFunctionOutputDTO
+internal sealed class VersionOutput : IFunctionOutputDTO
 {
     [Parameter("bytes32", "contentHash", 1)]
     public byte[] ContentHash { get; set; } = [];
@@ -154,14 +154,14 @@ public sealed class VersionOutput : IFunctionOutputDTO
 }
 
 [Function("versions", "string[]")]
-public sealed class VersionsFunction : FunctionMessage
+internal sealed class VersionsFunction : FunctionMessage
 {
     [Parameter("string", "name", 1)]
     public string Name { get; set; } = string.Empty;
 }
 
 [Function("hostEndpoint", "string")]
-public sealed class HostEndpointFunction : FunctionMessage
+internal sealed class HostEndpointFunction : FunctionMessage
 {
     [Parameter("string", "name", 1)]
     public string Name { get; set; } = string.Empty;
@@ -174,10 +174,10 @@ public sealed class HostEndpointFunction : FunctionMessage
 }
 
 [Function("moduleCount", "uint256")]
-public sealed class ModuleCountFunction : FunctionMessage;
+internal sealed class ModuleCountFunction : FunctionMessage;
 
 [Event("NameClaimed")]
-public sealed class NameClaimedEvent : IEventDTO
+internal sealed class NameClaimedEvent : IEventDTO
 {
     [Parameter("bytes32", "nameHash", 1, true)]
     public byte[] NameHash { get; set; } = [];
@@ -190,7 +190,7 @@ public sealed class NameClaimedEvent : IEventDTO
 }
 
 [Event("VersionPublished")]
-public sealed class VersionPublishedEvent : IEventDTO
+internal sealed class VersionPublishedEvent : IEventDTO
 {
     [Parameter("bytes32", "nameHash", 1, true)]
     public byte[] NameHash { get; set; } = [];
@@ -209,7 +209,7 @@ public sealed class VersionPublishedEvent : IEventDTO
 }
 
 [Event("HostAnnounced")]
-public sealed class HostAnnouncedEvent : IEventDTO
+internal sealed class HostAnnouncedEvent : IEventDTO
 {
     [Parameter("bytes32", "nameHash", 1, true)]
     public byte[] NameHash { get; set; } = [];
@@ -228,24 +228,24 @@ public sealed class HostAnnouncedEvent : IEventDTO
 }
 
 [Error("NameTaken")]
-public sealed class NameTakenError
+internal sealed class NameTakenError
 {
     [Parameter("string", "name", 1)]
     public string Name { get; set; } = string.Empty;
 }
 
 [Error("InvalidName")]
-public sealed class InvalidNameError
+internal sealed class InvalidNameError
 {
     [Parameter("string", "name", 1)]
     public string Name { get; set; } = string.Empty;
 }
 
 [Error("NoCommitment")]
-public sealed class NoCommitmentError;
+internal sealed class NoCommitmentError;
 
 [Error("CommitmentTooNew")]
-public sealed class CommitmentTooNewError
+internal sealed class CommitmentTooNewError
 {
     [Parameter("uint256", "committedAt", 1)]
     public BigInteger CommittedAt { get; set; }
@@ -255,7 +255,7 @@ public sealed class CommitmentTooNewError
 }
 
 [Error("NotOwner")]
-public sealed class NotOwnerError
+internal sealed class NotOwnerError
 {
     [Parameter("string", "name", 1)]
     public string Name { get; set; } = string.Empty;
@@ -265,14 +265,14 @@ public sealed class NotOwnerError
 }
 
 [Error("UnknownName")]
-public sealed class UnknownNameError
+internal sealed class UnknownNameError
 {
     [Parameter("string", "name", 1)]
     public string Name { get; set; } = string.Empty;
 }
 
 [Error("VersionExists")]
-public sealed class VersionExistsError
+internal sealed class VersionExistsError
 {
     [Parameter("string", "name", 1)]
     public string Name { get; set; } = string.Empty;
@@ -282,7 +282,7 @@ public sealed class VersionExistsError
 }
 
 [Error("UnknownVersion")]
-public sealed class UnknownVersionError
+internal sealed class UnknownVersionError
 {
     [Parameter("string", "name", 1)]
     public string Name { get; set; } = string.Empty;
@@ -292,10 +292,10 @@ public sealed class UnknownVersionError
 }
 
 [Error("EmptyContentHash")]
-public sealed class EmptyContentHashError;
+internal sealed class EmptyContentHashError;
 
 [Error("NotAnnounced")]
-public sealed class NotAnnouncedError
+internal sealed class NotAnnouncedError
 {
     [Parameter("string", "name", 1)]
     public string Name { get; set; } = string.Empty;
@@ -308,7 +308,7 @@ public sealed class NotAnnouncedError
 }
 
 [Error("CommitmentExpired")]
-public sealed class CommitmentExpiredError
+internal sealed class CommitmentExpiredError
 {
     /// <summary>The commit's block timestamp.</summary>
     [Parameter("uint256", "committedAt", 1)]
@@ -319,20 +319,20 @@ public sealed class CommitmentExpiredError
 }
 
 [Error("InvalidVersion")]
-public sealed class InvalidVersionError
+internal sealed class InvalidVersionError
 {
     [Parameter("string", "version", 1)]
     public string Version { get; set; } = string.Empty;
 }
 
 [Error("EmptyEndpoint")]
-public sealed class EmptyEndpointError;
+internal sealed class EmptyEndpointError;
 
 [Error("ZeroAddress")]
-public sealed class ZeroAddressError;
+internal sealed class ZeroAddressError;
 
 [Event("NameCommitted")]
-public sealed class NameCommittedEvent : IEventDTO
+internal sealed class NameCommittedEvent : IEventDTO
 {
     [Parameter("bytes32", "commitment", 1, true)]
     public byte[] Commitment { get; set; } = [];
@@ -342,7 +342,7 @@ public sealed class NameCommittedEvent : IEventDTO
 }
 
 [Event("NameTransferred")]
-public sealed class NameTransferredEvent : IEventDTO
+internal sealed class NameTransferredEvent : IEventDTO
 {
     [Parameter("bytes32", "nameHash", 1, true)]
     public byte[] NameHash { get; set; } = [];
@@ -358,7 +358,7 @@ public sealed class NameTransferredEvent : IEventDTO
 }
 
 [Event("VersionDeprecated")]
-public sealed class VersionDeprecatedEvent : IEventDTO
+internal sealed class VersionDeprecatedEvent : IEventDTO
 {
     [Parameter("bytes32", "nameHash", 1, true)]
     public byte[] NameHash { get; set; } = [];
@@ -374,7 +374,7 @@ public sealed class VersionDeprecatedEvent : IEventDTO
 }
 
 [Event("HostWithdrawn")]
-public sealed class HostWithdrawnEvent : IEventDTO
+internal sealed class HostWithdrawnEvent : IEventDTO
 {
     [Parameter("bytes32", "nameHash", 1, true)]
     public byte[] NameHash { get; set; } = [];

@@ -12,7 +12,7 @@ public enum VoteDirection : byte
     Down = 2,
 }
 
-public sealed class ModuleStakingDeployment() : ContractDeploymentMessage(ContractArtifacts.ModuleStaking)
+internal sealed class ModuleStakingDeployment() : ContractDeploymentMessage(ContractArtifacts.ModuleStaking)
 {
     [Parameter("address", "token_", 1)]
     public string Token { get; set; } = string.Empty;
@@ -25,7 +25,7 @@ public sealed class ModuleStakingDeployment() : ContractDeploymentMessage(Contra
 }
 
 [Function("stake")]
-public sealed class StakeFunction : FunctionMessage
+internal sealed class StakeFunction : FunctionMessage
 {
     [Parameter("bytes32", "module", 1)]
     public byte[] Module { get; set; } = [];
@@ -35,7 +35,7 @@ public sealed class StakeFunction : FunctionMessage
 }
 
 [Function("requestUnstake")]
-public sealed class RequestUnstakeFunction : FunctionMessage
+internal sealed class RequestUnstakeFunction : FunctionMessage
 {
     [Parameter("bytes32", "module", 1)]
     public byte[] Module { get; set; } = [];
@@ -45,14 +45,14 @@ public sealed class RequestUnstakeFunction : FunctionMessage
 }
 
 [Function("withdraw")]
-public sealed class WithdrawStakeFunction : FunctionMessage
+internal sealed class WithdrawStakeFunction : FunctionMessage
 {
     [Parameter("bytes32", "module", 1)]
     public byte[] Module { get; set; } = [];
 }
 
 [Function("vote")]
-public sealed class VoteFunction : FunctionMessage
+internal sealed class VoteFunction : FunctionMessage
 {
     [Parameter("bytes32", "module", 1)]
     public byte[] Module { get; set; } = [];
@@ -62,7 +62,7 @@ public sealed class VoteFunction : FunctionMessage
 }
 
 [Function("position", typeof(PositionOutput))]
-public sealed class PositionFunction : FunctionMessage
+internal sealed class PositionFunction : FunctionMessage
 {
     [Parameter("bytes32", "module", 1)]
     public byte[] Module { get; set; } = [];
@@ -72,7 +72,7 @@ public sealed class PositionFunction : FunctionMessage
 }
 
 [FunctionOutput]
-public sealed class PositionOutput : IFunctionOutputDTO
+internal sealed class PositionOutput : IFunctionOutputDTO
 {
     [Parameter("uint256", "counting", 1)]
     public BigInteger Counting { get; set; }
@@ -88,7 +88,7 @@ public sealed class PositionOutput : IFunctionOutputDTO
 }
 
 [Function("voteOf", typeof(VoteOutput))]
-public sealed class VoteOfFunction : FunctionMessage
+internal sealed class VoteOfFunction : FunctionMessage
 {
     [Parameter("bytes32", "module", 1)]
     public byte[] Module { get; set; } = [];
@@ -98,7 +98,7 @@ public sealed class VoteOfFunction : FunctionMessage
 }
 
 [FunctionOutput]
-public sealed class VoteOutput : IFunctionOutputDTO
+internal sealed class VoteOutput : IFunctionOutputDTO
 {
     [Parameter("uint8", "direction", 1)]
     public byte Direction { get; set; }
@@ -108,31 +108,31 @@ public sealed class VoteOutput : IFunctionOutputDTO
 }
 
 [Function("totalStake", "uint256")]
-public sealed class TotalStakeFunction : FunctionMessage
+internal sealed class TotalStakeFunction : FunctionMessage
 {
     [Parameter("bytes32", "module", 1)]
     public byte[] Module { get; set; } = [];
 }
 
 [Function("upWeight", "uint256")]
-public sealed class UpWeightFunction : FunctionMessage
+internal sealed class UpWeightFunction : FunctionMessage
 {
     [Parameter("bytes32", "module", 1)]
     public byte[] Module { get; set; } = [];
 }
 
 [Function("downWeight", "uint256")]
-public sealed class DownWeightFunction : FunctionMessage
+internal sealed class DownWeightFunction : FunctionMessage
 {
     [Parameter("bytes32", "module", 1)]
     public byte[] Module { get; set; } = [];
 }
 
 [Function("totalHeld", "uint256")]
-public sealed class TotalHeldFunction : FunctionMessage;
+internal sealed class TotalHeldFunction : FunctionMessage;
 
 [Event("Staked")]
-public sealed class StakedEvent : IEventDTO
+internal sealed class StakedEvent : IEventDTO
 {
     [Parameter("bytes32", "module", 1, true)]
     public byte[] Module { get; set; } = [];
@@ -148,7 +148,7 @@ public sealed class StakedEvent : IEventDTO
 }
 
 [Event("Voted")]
-public sealed class VotedEvent : IEventDTO
+internal sealed class VotedEvent : IEventDTO
 {
     [Parameter("bytes32", "module", 1, true)]
     public byte[] Module { get; set; } = [];
@@ -170,17 +170,17 @@ public sealed class VotedEvent : IEventDTO
 }
 
 [Error("UnknownModule")]
-public sealed class UnknownModuleError
+internal sealed class UnknownModuleError
 {
     [Parameter("bytes32", "module", 1)]
     public byte[] Module { get; set; } = [];
 }
 
 [Error("ZeroAmount")]
-public sealed class ZeroAmountError;
+internal sealed class ZeroAmountError;
 
 [Error("InsufficientStake")]
-public sealed class InsufficientStakeError
+internal sealed class InsufficientStakeError
 {
     [Parameter("uint256", "requested", 1)]
     public BigInteger Requested { get; set; }
@@ -190,10 +190,10 @@ public sealed class InsufficientStakeError
 }
 
 [Error("NothingToWithdraw")]
-public sealed class NothingToWithdrawError;
+internal sealed class NothingToWithdrawError;
 
 [Error("CooldownNotOver")]
-public sealed class CooldownNotOverError
+internal sealed class CooldownNotOverError
 {
     [Parameter("uint256", "unlocksAt", 1)]
     public BigInteger UnlocksAt { get; set; }
@@ -203,17 +203,17 @@ public sealed class CooldownNotOverError
 }
 
 [Error("NoStake")]
-public sealed class NoStakeError;
+internal sealed class NoStakeError;
 
 [Error("VoteUnchanged")]
-public sealed class VoteUnchangedError
+internal sealed class VoteUnchangedError
 {
     [Parameter("uint8", "direction", 1)]
     public byte Direction { get; set; }
 }
 
 [Event("UnstakeRequested")]
-public sealed class UnstakeRequestedEvent : IEventDTO
+internal sealed class UnstakeRequestedEvent : IEventDTO
 {
     [Parameter("bytes32", "module", 1, true)]
     public byte[] Module { get; set; } = [];
@@ -233,7 +233,7 @@ public sealed class UnstakeRequestedEvent : IEventDTO
 
 /// <summary>Tokens paid out after the unstake cooldown (the staking contract's <c>Withdrawn</c>, not a host's).</summary>
 [Event("Withdrawn")]
-public sealed class WithdrawnEvent : IEventDTO
+internal sealed class WithdrawnEvent : IEventDTO
 {
     [Parameter("bytes32", "module", 1, true)]
     public byte[] Module { get; set; } = [];
