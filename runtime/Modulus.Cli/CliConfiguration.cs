@@ -19,7 +19,7 @@ internal static class CliConfiguration
     public static IConfiguration Build()
     {
         var shorthands = Shorthands
-            .Select(s => (s.Key, Value: Environment.GetEnvironmentVariable(s.Variable)))
+            .Select(s => (s.Key, Value: CliEnvironment.Read(s.Variable)))
             .Where(s => !string.IsNullOrWhiteSpace(s.Value))
             .ToDictionary(s => s.Key, s => s.Value);
         return new ConfigurationBuilder()

@@ -14,7 +14,7 @@ internal static class CommonOptions
     public static Option<string> Url() => new("--url")
     {
         Description = "The host to talk to: grpc://HOST:PORT, tcp://HOST:PORT or udp://HOST:PORT. Defaults to $MODULUS_URL, else " + DefaultUrl + ".",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("MODULUS_URL") is { Length: > 0 } url ? url : DefaultUrl,
+        DefaultValueFactory = _ => CliEnvironment.Url ?? DefaultUrl,
     };
 
     public static Option<bool> Json() => new("--json") { Description = "Print JSON instead of a table, for scripts." };

@@ -38,7 +38,7 @@ internal static class InfoCommand
             if (parse.GetResult(registry) is not null)
             {
                 var registryUrl = registryValue
-                    ?? (Environment.GetEnvironmentVariable("MODULUS_REGISTRY") is { Length: > 0 } configured ? configured : Registry.Service.RegistryClient.DefaultUrl);
+                    ?? (CliEnvironment.Registry ?? Registry.Service.RegistryClient.DefaultUrl);
                 return await RegistryInfo.ShowAsync(output, registryUrl, name, parse.GetValue(json), cancellationToken).ConfigureAwait(false);
             }
 

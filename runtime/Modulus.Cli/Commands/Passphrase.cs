@@ -6,7 +6,7 @@ namespace Modulus.Cli.Commands;
 /// <summary>Where a key's passphrase comes from: a file, the environment, or a prompt at the terminal.</summary>
 internal static class Passphrase
 {
-    public const string EnvironmentVariable = "MODULUS_PASSPHRASE";
+    public const string EnvironmentVariable = CliEnvironment.PassphraseVariable;
 
     public static Option<string?> FileOption() => new("--passphrase-file")
     {
@@ -28,7 +28,7 @@ internal static class Passphrase
             return File.ReadLines(file).FirstOrDefault() ?? string.Empty;
         }
 
-        if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } fromEnvironment)
+        if (CliEnvironment.Passphrase is { } fromEnvironment)
         {
             return fromEnvironment;
         }

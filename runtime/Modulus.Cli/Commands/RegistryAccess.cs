@@ -25,7 +25,7 @@ internal sealed class RegistryAccess
     public Option<string> Registry { get; } = new("--registry")
     {
         Description = $"The registry service. Defaults to $MODULUS_REGISTRY, else {RegistryClient.DefaultUrl}.",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("MODULUS_REGISTRY") is { Length: > 0 } url ? url : RegistryClient.DefaultUrl,
+        DefaultValueFactory = _ => CliEnvironment.Registry ?? RegistryClient.DefaultUrl,
     };
 
     public Option<string?> Key { get; } = new("--key")
@@ -53,7 +53,7 @@ internal sealed class RegistryAccess
     public (RegistryDeployment Deployment, string RpcUrl) Chain(ParseResult parse)
     {
         var path = parse.GetValue(Deployment)
-            ?? (Environment.GetEnvironmentVariable("MODULUS_DEPLOYMENT") is { Length: > 0 } configured ? configured : DeploymentFile.DefaultPath);
+            ?? (CliEnvironment.Deployment ?? DeploymentFile.DefaultPath);
         var (deployment, rpcUrl) = DeploymentFile.Read(path);
         var rpc = parse.GetValue(Rpc) ?? rpcUrl;
         if (!Uri.TryCreate(rpc, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https" or "ws" or "wss"))
@@ -75,7 +75,7 @@ internal sealed class RegistryAccess
     public RegistryContracts? Signed(ParseResult parse, CliOutput output, KeyRing keyRing, out int exitCode)
     {
         var (deployment, rpcUrl) = Chain(parse);
-        var keyName = parse.GetValue(Key) ?? (Environment.GetEnvironmentVariable("MODULUS_KEY") is { Length: > 0 } fromEnvironment ? fromEnvironment : DefaultKey);
+        var keyName = parse.GetValue(Key) ?? (CliEnvironment.Key ?? DefaultKey);
         exitCode = 0;
         UnlockedKey key;
         try
@@ -104,7 +104,7 @@ internal sealed class RegistryAccess
     {
         exitCode = 0;
         keyRing.Get(keyName); // a missing key is reported as such, before any passphrase is asked for
-        var explicitPassphrase = parse.GetValue(PassphraseFile) is not null || Environment.GetEnvironmentVariable(Passphrase.EnvironmentVariable) is { Length: > 0 };
+        var explicitPassphrase = parse.GetValue(PassphraseFile) is not null || CliEnvironment.Passphrase is not null;
         if (!explicitPassphrase && keyName.StartsWith("dev", StringComparison.Ordinal))
         {
             // The development accounts are stored with a known passphrase: they are public test keys.

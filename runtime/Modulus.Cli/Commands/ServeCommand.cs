@@ -193,7 +193,7 @@ internal static class ServeCommand
     private static RegistryContracts? StakeSource(ParseResult parse, RegistryAccess access)
     {
         var named = parse.GetResult(access.Deployment) is not null || parse.GetResult(access.Rpc) is not null
-            || Environment.GetEnvironmentVariable("MODULUS_DEPLOYMENT") is { Length: > 0 };
+            || CliEnvironment.Deployment is not null;
         return named || File.Exists(DeploymentFile.DefaultPath) ? access.ReadOnly(parse) : null;
     }
 
