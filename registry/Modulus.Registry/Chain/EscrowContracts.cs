@@ -107,16 +107,9 @@ internal sealed class EscrowContracts
     public Task<BigInteger> CountingStakeAsync(string module) =>
         QueryAsync<CountingStakeFunction, BigInteger>(Deployment.Staking, new CountingStakeFunction { Module = ModuleId.Of(module) });
 
-    private async Task<TransactionReceipt> SendAsync<TMessage>(string contract, TMessage message, CancellationToken cancellationToken)
-        where TMessage : FunctionMessage, new()
-    {
-        var receipt = await Web3.Eth.GetContractTransactionHandler<TMessage>().SendRequestAndWaitForReceiptAsync(contract, message, cancellationToken).ConfigureAwait(false);
-        return receipt.Status?.Value == 0
-            ? throw new InvalidOperationException($"{typeof(TMessage).Name} was mined but reverted (transaction {receipt.TransactionHash})")
-            : receipt;
-    }
+    private Task<TransactionReceipt> SendAsync<TMessage>(string contract, TMessage message, CancellationToken cancellationToken)
+        where TMessage : FunctionMessage, new() => Web3.SendAsync(contract, message, cancellationToken);
 
     private Task<TOut> QueryAsync<TMessage, TOut>(string contract, TMessage message)
-        where TMessage : FunctionMessage, new() =>
-        Web3.Eth.GetContractQueryHandler<TMessage>().QueryAsync<TOut>(contract, message);
+        where TMessage : FunctionMessage, new() => Web3.QueryAsync<TMessage, TOut>(contract, message);
 }

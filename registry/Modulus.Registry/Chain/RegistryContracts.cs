@@ -101,16 +101,9 @@ public sealed class RegistryContracts(IWeb3 web3, RegistryDeployment deployment)
 
     public Task<BigInteger> TotalHeldAsync() => QueryAsync<TotalHeldFunction, BigInteger>(Deployment.Staking, new TotalHeldFunction());
 
-    private async Task<TransactionReceipt> SendAsync<TMessage>(string contract, TMessage message, CancellationToken cancellationToken)
-        where TMessage : FunctionMessage, new()
-    {
-        var receipt = await Web3.Eth.GetContractTransactionHandler<TMessage>().SendRequestAndWaitForReceiptAsync(contract, message, cancellationToken).ConfigureAwait(false);
-        return receipt.Status?.Value == 0
-            ? throw new InvalidOperationException($"{typeof(TMessage).Name} was mined but reverted (transaction {receipt.TransactionHash})")
-            : receipt;
-    }
+    private Task<TransactionReceipt> SendAsync<TMessage>(string contract, TMessage message, CancellationToken cancellationToken)
+        where TMessage : FunctionMessage, new() => Web3.SendAsync(contract, message, cancellationToken);
 
     private Task<TOut> QueryAsync<TMessage, TOut>(string contract, TMessage message)
-        where TMessage : FunctionMessage, new() =>
-        Web3.Eth.GetContractQueryHandler<TMessage>().QueryAsync<TOut>(contract, message);
+        where TMessage : FunctionMessage, new() => Web3.QueryAsync<TMessage, TOut>(contract, message);
 }
