@@ -79,6 +79,25 @@ public sealed class RegistryEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Publish_EveryShippedModule_TheChainRecordsTheHashModulusPackPrints()
+    {
+        var web3 = new Nethereum.Web3.Web3(_network.Anvil.RpcUrl);
+        var contracts = new Modulus.Registry.Chain.RegistryContracts(web3, _network.Deployment);
+        foreach (var manifest in Directory.EnumerateFiles(RepositoryPaths.Modules, "module.json", SearchOption.AllDirectories))
+        {
+            var folder = Path.GetDirectoryName(manifest)!;
+            var pack = await _network.RunAsync("pack", folder, "--json");
+            Assert.True(pack.ExitCode == 0, pack.ToString());
+            var packed = JsonDocument.Parse(pack.Out).RootElement;
+            var publish = await _network.RunAsync("publish", folder, "--json");
+            Assert.True(publish.ExitCode == 0, publish.ToString());
+
+            var onChain = await contracts.GetVersionAsync(packed.GetProperty("name").GetString()!, packed.GetProperty("version").GetString()!);
+            Assert.Equal(packed.GetProperty("sha256").GetString(), Modulus.Modules.ContentHash.FromBytes32(onChain.ContentHash));
+        }
+    }
+
+    [Fact]
     public async Task TamperedPackage_IsRefusedByInstall_NamingBothHashes()
     {
         var publish = await _network.RunAsync("publish", Path.Combine(RepositoryPaths.Modules, "util", "echo"), "--name", "util.echo", "--json");
