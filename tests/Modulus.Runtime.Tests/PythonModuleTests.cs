@@ -161,4 +161,22 @@ public class PythonModuleTests
         Assert.Contains(reason, fault.Reason);
         Assert.Equal("hello from good", (await runtime.CallAsync("good/greet")).AsString());
     }
+
+    [Fact]
+    public async Task Load_DeclaredImportMissing_IsAFaultNamingItAndItsDebianPackage_BeforeAnyCodeRuns()
+    {
+        using var tree = new TempTree();
+        tree.AddPython("good", Stats, """, "imports": ["json", "numpy"]""");
+        var marker = Path.Combine(tree.Root, "ran.txt");
+        tree.AddPython("needs", $"open({System.Text.Json.JsonSerializer.Serialize(marker)}, 'w').write('ran')\nimport modulus\nclass N(modulus.Module):\n    def forward(self) -> str:\n        return 'x'\n",
+            """, "imports": ["numpy", "torch_that_is_not_installed", "yaml"]""");
+        tree.AddPython("known", "import modulus\nclass K(modulus.Module):\n    def forward(self) -> str:\n        return 'x'\n", """, "imports": ["scipy.not_a_real_submodule_xyz"]""");
+        await using var runtime = await RuntimeHarness.StartAsync(tree);
+
+        var faults = runtime.Catalog.Faults.ToDictionary(f => Path.GetFileName(Path.GetDirectoryName(f.Path)!), f => f.Reason);
+        Assert.Contains("imports \"torch_that_is_not_installed\", which this interpreter", faults["needs"]);
+        Assert.False(File.Exists(marker), "a module whose imports are missing must not run");
+        Assert.Contains("python3-scipy", faults["known"]);
+        Assert.Equal("hello from good", (await runtime.CallAsync("good/greet")).AsString());
+    }
 }

@@ -12,6 +12,33 @@ from . import tensor as _tensor
 _PACKAGE_PREFIX = "_modulus_modules"
 
 
+# Where Debian packages the modules a manifest's "imports" most often name.
+_DEBIAN_PACKAGES = {
+    "numpy": "python3-numpy", "scipy": "python3-scipy", "torch": "python3-torch", "pandas": "python3-pandas",
+    "sklearn": "python3-sklearn", "PIL": "python3-pil", "yaml": "python3-yaml", "requests": "python3-requests",
+    "grpc": "python3-grpcio", "google.protobuf": "python3-protobuf", "matplotlib": "python3-matplotlib",
+    "nltk": "python3-nltk", "regex": "python3-regex", "lxml": "python3-lxml", "bs4": "python3-bs4",
+    "fastapi": "python3-fastapi", "uvicorn": "python3-uvicorn", "h5py": "python3-h5py", "onnx": "python3-onnx",
+}
+
+
+def missing_imports(names):
+    """The first of the manifest's "imports" the interpreter cannot find, with what to install; None when all are there."""
+    import importlib.util
+    for name in names:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            top = name.split(".")[0]
+            debian = _DEBIAN_PACKAGES.get(name) or _DEBIAN_PACKAGES.get(top)
+            where = f"install Debian's {debian} (apt-get install {debian})" if debian else \
+                f"install the package that provides it for {sys.executable or 'this interpreter'}"
+            return f"the module imports \"{name}\", which this interpreter ({sys.version.split()[0]}) does not have; {where}"
+    return None
+
+
 def load(package_suffix, folder, entry_file, class_name, name, version):
     """Imports a module folder as its own package and creates its module instance.
 

@@ -58,7 +58,7 @@ public sealed class RegistryServer : IAsyncDisposable
             sp.GetRequiredService<IWeb3>(),
             options.Deployment,
             sp.GetRequiredService<RegistryIndex>(),
-            new RegistryIndexerOptions { PollInterval = options.PollInterval, BatchBlocks = options.BatchBlocks },
+            new RegistryIndexerOptions { PollInterval = options.PollInterval, BatchBlocks = options.BatchBlocks, Confirmations = options.Confirmations },
             sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddGrpc(grpc =>
         {

@@ -26,6 +26,9 @@ public sealed record RegistryServiceOptions
     /// <summary>Blocks per log query while catching up.</summary>
     public int BatchBlocks { get; init; } = 2_000;
 
+    /// <summary>How deep a block must be before it is indexed (0 for a development chain; a few on a public one).</summary>
+    public int Confirmations { get; init; }
+
     /// <summary>The largest package the store accepts.</summary>
     public long MaxPackageBytes { get; init; } = 64L * 1024 * 1024;
 }

@@ -24,11 +24,12 @@ internal static class RegistryCommand
         var data = new Option<string?>("--data") { Description = "The folder for the index (index.db) and the package store; defaults to $MODULUS_HOME/registry." };
         var poll = new Option<double>("--poll") { Description = "Seconds between looks for new blocks.", DefaultValueFactory = _ => 1 };
         var batchBlocks = new Option<int>("--batch-blocks") { Description = "Blocks per log query and per index transaction while catching up.", DefaultValueFactory = _ => 2_000 };
+        var confirmations = new Option<int>("--confirmations") { Description = "How deep a block must be before it is indexed: 0 for the development chain, a few on a public chain (ordinary reorganizations then stay out of the index).", DefaultValueFactory = _ => 0 };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log every indexed batch." };
         var access = new RegistryAccess();
         var command = new Command("serve", "Follow the registry contracts into a LiteDB index and serve search, resolve and the package store over gRPC.")
         {
-            host, port, data, poll, batchBlocks, verbose,
+            host, port, data, poll, batchBlocks, confirmations, verbose,
         };
         access.AddChainOptions(command);
         command.SetAction((parse, cancellationToken) => ChainAction.RunAsync(output, async () =>
@@ -41,6 +42,11 @@ internal static class RegistryCommand
             if (parse.GetValue(poll) is <= 0 or double.NaN)
             {
                 return output.Usage($"--poll {parse.GetValue(poll)} must be a positive number of seconds");
+            }
+
+            if (parse.GetValue(confirmations) < 0)
+            {
+                return output.Usage($"--confirmations {parse.GetValue(confirmations)} must be 0 or more blocks");
             }
 
             if (parse.GetValue(batchBlocks) < 1)
@@ -57,6 +63,7 @@ internal static class RegistryCommand
                 Deployment = deployment,
                 PollInterval = TimeSpan.FromSeconds(parse.GetValue(poll)),
                 BatchBlocks = parse.GetValue(batchBlocks),
+                Confirmations = parse.GetValue(confirmations),
             };
             if (parse.GetValue(data) is { } folder)
             {

@@ -56,6 +56,18 @@ internal sealed class PythonModuleLoader(PythonInterpreter interpreter, ILogger<
         {
             using (Py.GIL())
             {
+                if (manifest.Imports.Count > 0)
+                {
+                    // The manifest's "imports" are checked before any module code runs, so a missing
+                    // library is named with what to install rather than surfacing as a traceback.
+                    using var names = new PyList(manifest.Imports.Select(i => (PyObject)new PyString(i)).ToArray());
+                    using var missing = interpreter.Host.InvokeMethod("missing_imports", names);
+                    if (!missing.IsNone())
+                    {
+                        throw new ModuleLoadException(new ModuleFault(source.ManifestPath, missing.As<string>()));
+                    }
+                }
+
                 PyObject instance;
                 string schemaJson;
                 try
