@@ -113,7 +113,8 @@ public sealed class ModulusClient : IAsyncDisposable
 
     private async Task<HostIdentity> LearnHostAsync()
     {
-        var challenge = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        // 48 bytes: the answer (about 120 bytes) stays within 3× of the request, as UDP answers to unvalidated sources must.
+        var challenge = System.Security.Cryptography.RandomNumberGenerator.GetBytes(48);
         var info = await _transport.HostInfoAsync(new Protocol.V1.HostInfoRequest { Challenge = Google.Protobuf.ByteString.CopyFrom(challenge) }, CancellationToken.None).ConfigureAwait(false);
         return CallSignature.VerifyHost(info, challenge);
     }

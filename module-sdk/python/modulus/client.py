@@ -104,7 +104,7 @@ class Client:
     def host_identity(self):
         """(address, chain id) of the host, proved by its signature over a random challenge; asked once."""
         if self._host is None:
-            challenge = os.urandom(32)
+            challenge = os.urandom(48)  # the answer (about 120 bytes) stays within 3x of the request
             answer = self._transport.host_info(self._id(), _wire.encode_host_request(challenge), time.time() + 30)
             address, chain_id, proof = _wire.decode_host_info(answer)
             try:
