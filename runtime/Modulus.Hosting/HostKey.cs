@@ -21,7 +21,7 @@ internal sealed class HostKey
     public HostKey(IOptions<ModulusServerOptions> options, ILogger<HostKey> logger)
     {
         var identity = options.Value.Identity;
-        var path = identity.KeyFile ?? Path.Combine(ModulusHome.Path, "host.key");
+        var path = PathOf(identity);
         _signer = CallSigner.FromPrivateKey(LoadOrCreate(path, logger));
         Identity = new HostIdentity(_signer.Address, identity.ChainId);
         HostingLog.HostIdentity(logger, Identity.Address, Identity.ChainId, path);
@@ -37,6 +37,27 @@ internal sealed class HostKey
         ChainId = Identity.ChainId,
         Signature = ByteString.CopyFrom(_signer.SignPersonal(CallSignature.HostDigest(challenge, Identity.ChainId))),
     };
+
+    /// <summary>Where the key is kept: <c>Modulus:Identity:KeyFile</c>, else <c>$MODULUS_HOME/host.key</c>.</summary>
+    public static string PathOf(ModulusIdentityOptions identity) => identity.KeyFile ?? Path.Combine(ModulusHome.Path, "host.key");
+
+    /// <summary>Why an existing key file cannot be used, or null when it can (or does not exist yet and will be made).</summary>
+    public static string? Problem(string path)
+    {
+        try
+        {
+            if (File.Exists(path))
+            {
+                Parse(path);
+            }
+
+            return null;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            return ex.Message;
+        }
+    }
 
     private static byte[] LoadOrCreate(string path, ILogger logger)
     {
@@ -67,6 +88,11 @@ internal sealed class HostKey
             }
         }
 
+        return Parse(path);
+    }
+
+    private static byte[] Parse(string path)
+    {
         var text = File.ReadAllText(path).Trim();
         var hex = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? text[2..] : text;
         try
