@@ -13,6 +13,13 @@ public sealed record ModulusClientOptions
     /// <summary>When set, every call is signed by it (see <c>Modulus.Protocol.Signing.CallSignature</c>), so the host knows the caller.</summary>
     public Modulus.Protocol.Signing.CallSigner? Signer { get; init; }
 
+    /// <summary>
+    /// The host signed calls are for (its address and chain id). Null learns it from the host with a
+    /// handshake before the first signed call (the host proves its key by signing a random challenge);
+    /// set it to pin the host, so that calls signed here are good at that host and no other.
+    /// </summary>
+    public Modulus.Protocol.Signing.HostIdentity? Host { get; init; }
+
     /// <summary>The clock signatures are timestamped with.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 }

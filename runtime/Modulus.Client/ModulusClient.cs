@@ -16,6 +16,7 @@ public sealed class ModulusClient : IAsyncDisposable
     private readonly IModulusTransport _transport;
     private readonly ModulusClientOptions _options;
     private long _nextId;
+    private Task<HostIdentity>? _host;
 
     private ModulusClient(ModulusAddress address, IModulusTransport transport, ModulusClientOptions options)
     {
@@ -71,11 +72,51 @@ public sealed class ModulusClient : IAsyncDisposable
         var request = CallMapper.ToMessage(call);
         if (_options.Signer is { } signer)
         {
-            CallSignature.Sign(request, signer, _options.Clock.GetUtcNow());
+            var host = await HostAsync(cancellationToken).ConfigureAwait(false);
+            CallSignature.Sign(request, signer, host, _options.Clock.GetUtcNow());
         }
 
         var response = await _transport.CallAsync(request, deadline.UtcDateTime, cancellationToken).ConfigureAwait(false);
         return CallMapper.ResultOf(response);
+    }
+
+    /// <summary>
+    /// The host's identity (address and chain id) that signed calls name: <see cref="ModulusClientOptions.Host"/>
+    /// when pinned, else learned once by a handshake in which the host signs a random challenge.
+    /// </summary>
+    /// <exception cref="ModulusException">UNAUTHENTICATED when the host cannot prove the identity it names.</exception>
+    public async Task<HostIdentity> HostAsync(CancellationToken cancellationToken = default)
+    {
+        if (_options.Host is { } pinned)
+        {
+            return pinned;
+        }
+
+        var learning = Volatile.Read(ref _host);
+        if (learning is null)
+        {
+            var fresh = LearnHostAsync();
+            learning = Interlocked.CompareExchange(ref _host, fresh, null) ?? fresh;
+        }
+
+        try
+        {
+            return await learning.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ModulusException)
+        {
+            // A failed handshake (the host was down) is tried again by the next call.
+            _ = Interlocked.CompareExchange(ref _host, null, learning);
+            throw;
+        }
+    }
+
+    private async Task<HostIdentity> LearnHostAsync()
+    {
+        // 48 bytes: the answer (about 120 bytes) stays within 3× of the request, as UDP answers to unvalidated sources must.
+        var challenge = System.Security.Cryptography.RandomNumberGenerator.GetBytes(48);
+        var info = await _transport.HostInfoAsync(new Protocol.V1.HostInfoRequest { Challenge = Google.Protobuf.ByteString.CopyFrom(challenge) }, CancellationToken.None).ConfigureAwait(false);
+        return CallSignature.VerifyHost(info, challenge);
     }
 
     /// <summary>The modules the host serves, and the folders it failed to load.</summary>

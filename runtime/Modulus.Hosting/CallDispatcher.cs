@@ -55,17 +55,32 @@ internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog cata
                 }
 
                 break;
+            case Envelope.BodyOneofCase.HostRequest:
+                try
+                {
+                    response.HostResponse = authenticator.Handshake(request.HostRequest);
+                }
+                catch (ModulusException ex)
+                {
+                    response.Error = new Error { Code = (int)ex.Code, Message = ex.Message };
+                }
+
+                break;
             default:
                 response.Error = new Error
                 {
                     Code = (int)StatusCode.InvalidArgument,
-                    Message = $"an envelope sent to a host must carry a call, list or info request, not {request.BodyCase}",
+                    Message = $"an envelope sent to a host must carry a call, list, info or host request, not {request.BodyCase}",
                 };
                 break;
         }
 
         return response;
     }
+
+    /// <summary>The host's identity, signed over the caller's challenge.</summary>
+    /// <exception cref="ModulusException">INVALID_ARGUMENT for a challenge of the wrong size.</exception>
+    public HostInfo HostInfo(HostInfoRequest request) => authenticator.Handshake(request);
 
     public ListModulesResponse List()
     {

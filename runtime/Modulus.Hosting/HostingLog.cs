@@ -18,4 +18,10 @@ internal static partial class HostingLog
 
     [LoggerMessage(105, LogLevel.Warning, "UDP receive failed: {Reason}", EventName = "UdpReceiveFailed")]
     public static partial void UdpReceiveFailed(ILogger logger, string reason);
+
+    [LoggerMessage(120, LogLevel.Information, "Host identity {Address} on chain {ChainId} (key {KeyFile})", EventName = "HostIdentity")]
+    public static partial void HostIdentity(ILogger logger, string address, ulong chainId, string keyFile);
+
+    [LoggerMessage(121, LogLevel.Information, "Created a host key at {KeyFile}", EventName = "HostKeyCreated")]
+    public static partial void HostKeyCreated(ILogger logger, string keyFile);
 }

@@ -30,6 +30,9 @@ public sealed class ModulusServerOptions
     /// <summary>How far a signed request's timestamp may be from the host's clock, either way.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The host's key and chain, which signed calls name (<c>Modulus:Identity</c>).</summary>
+    public ModulusIdentityOptions Identity { get; set; } = new();
+
     /// <summary>The largest request the host accepts on any transport, in bytes.</summary>
     public int MaxRequestBytes { get; set; } = 64 * 1024 * 1024;
 

@@ -36,6 +36,7 @@ public static class ModulusServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ModulusServerOptions>, ModulusServerOptionsValidator>());
         services.AddModulusRuntime();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<HostKey>();
         services.TryAddSingleton<CallAuthenticator>();
         services.TryAddSingleton<CallDispatcher>();
         services.TryAddSingleton<ModulusListeners>();

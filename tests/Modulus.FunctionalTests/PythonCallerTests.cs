@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Modulus.Client.Keys;
 using Modulus.Testing;
 
 namespace Modulus.FunctionalTests;
@@ -19,6 +20,23 @@ public sealed class PythonCallerTests(ShippedModulesFixture fixture) : IClassFix
         };
         info.Environment["PYTHONPATH"] = sdk;
         info.Environment["MODULUS_TEST_URLS"] = string.Join(",", fixture.Host.Addresses);
+
+        // Signed calls: a host of its own whose module "allowed" lets in only the README's vector key,
+        // and that key in keystores as the C# key ring (scrypt) and a pbkdf2 wallet write them.
+        const string vectorKey = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
+        using var tree = new TempTree();
+        tree.AddCSharp("allowed", "public sealed class W : Module { public string Forward(CallContext context, string text = \"\") => context.Caller ?? \"anonymous\"; }",
+            """, "access": { "mode": "allow", "allow": ["0x2c7536E3605D9C16a7a3D7b1898e529396a65c23"] }""");
+        await using var signedHost = await TestHost.StartAsync(tree);
+        var keys = new KeyRing(Path.Combine(tree.Root, "..", Path.GetFileName(tree.Root) + "-keys"));
+        const string passphrase = "correct horse battery staple";
+        var scrypt = keys.ImportPrivateKey("vector", vectorKey, passphrase).Path;
+        var pbkdf2 = Path.Combine(keys.Directory, "vector-pbkdf2.json");
+        await File.WriteAllTextAsync(pbkdf2, new Nethereum.KeyStore.KeyStorePbkdf2Service().EncryptAndGenerateKeyStoreAsJson(
+            passphrase, Convert.FromHexString(vectorKey), "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23"));
+        info.Environment["MODULUS_SIGNED_URLS"] = string.Join(",", signedHost.Addresses);
+        info.Environment["MODULUS_TEST_KEYSTORES"] = string.Join(Path.PathSeparator, scrypt, pbkdf2);
+        info.Environment["MODULUS_TEST_PASSPHRASE"] = passphrase;
         info.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
 
         using var process = Process.Start(info)!;
@@ -30,6 +48,6 @@ public sealed class PythonCallerTests(ShippedModulesFixture fixture) : IClassFix
 
         Assert.True(process.ExitCode == 0, report);
         Assert.DoesNotContain("skipped", report);
-        Assert.Contains("Ran 8 tests", report);
+        Assert.Contains("Ran 17 tests", report);
     }
 }

@@ -82,7 +82,45 @@ def _entry(key, value):
     return _len(1, key.encode("utf-8")) + _len(2, encode_value(value))
 
 
-def encode_call_request(module, endpoint, args, kwargs, deadline_ms=0, request_id=0):
+def encode_payload(args, kwargs):
+    """What a signature's payload hash covers: a CallRequest holding only its args and kwargs."""
+    body = b""
+    for arg in args:
+        body += _len(4, encode_value(arg))
+    for key, value in kwargs.items():
+        body += _len(5, _entry(key, value))
+    return body
+
+
+def encode_auth(address, signature, timestamp_ms, nonce, host, chain_id, payload_hash):
+    """An Auth: 1 address, 2 signature, 3 timestamp, 4 nonce, and in clear 5 host, 6 chain id, 7 payload hash."""
+    body = _len(1, address.encode("ascii")) + _len(2, signature)
+    if timestamp_ms:
+        body += _key(3, _VARINT) + _varint(timestamp_ms)
+    body += _len(4, nonce) + _len(5, host.encode("ascii"))
+    if chain_id:
+        body += _key(6, _VARINT) + _varint(chain_id)
+    return body + _len(7, payload_hash)
+
+
+def encode_host_request(challenge):
+    return _len(1, challenge)
+
+
+def decode_host_info(data):
+    """(address, chain id, signature) of a HostInfo."""
+    address, chain_id, signature = "", 0, b""
+    for field, _, value in fields(data):
+        if field == 1:
+            address = bytes(value).decode("ascii")
+        elif field == 2:
+            chain_id = value
+        elif field == 3:
+            signature = bytes(value)
+    return address, chain_id, signature
+
+
+def encode_call_request(module, endpoint, args, kwargs, deadline_ms=0, request_id=0, auth=None):
     body = b""
     if request_id:
         body += _key(1, _VARINT) + _varint(request_id)
@@ -95,11 +133,13 @@ def encode_call_request(module, endpoint, args, kwargs, deadline_ms=0, request_i
         body += _len(5, _entry(key, value))
     if deadline_ms:
         body += _key(6, _VARINT) + _varint(deadline_ms)
+    if auth is not None:
+        body += _len(7, auth)
     return body
 
 
 def encode_envelope(request_id, field, payload):
-    """An Envelope: 2 call_request, 4 list_request, 6 info_request."""
+    """An Envelope: 2 call_request, 4 list_request, 6 info_request, 9 host_request."""
     return _key(1, _VARINT) + _varint(request_id) + _len(field, payload)
 
 

@@ -9,23 +9,34 @@ where grpcio is installed (Debian: apt-get install python3-grpcio)::
         stats = host.call("text.stats", "Some text.", top=3)     # keyword arguments
 
 A failed call raises a :class:`modulus.ModulusError` subclass carrying the status code.
+
+Given a key, every call is signed exactly as the C# client signs it (see :mod:`modulus.signing`)::
+
+    with modulus.client.connect("tcp://127.0.0.1:7051", key="0x4c08...") as host:             # a private key
+    with modulus.client.connect(url, key="~/.modulus/keys/alice.json", passphrase="...") as host:  # a keystore
+
+Before its first signed call the client asks the host who it is (the host signs a random challenge with
+its key) and signs every call for that host and chain only; ``host=(address, chain_id)`` pins them instead.
 """
 
+import os
+import re
 import socket
 import struct
 import threading
 import time
 import urllib.parse
 
-from . import _wire
+from . import _wire, signing
 from .errors import ModulusError, StatusCode, InvalidArgument, NotFound, DeadlineExceeded, \
-    PermissionDenied, ResourceExhausted, Unavailable, Internal
+    PermissionDenied, ResourceExhausted, Unavailable, Internal, Unauthenticated
 
 _ERRORS = {
     StatusCode.INVALID_ARGUMENT: InvalidArgument,
     StatusCode.NOT_FOUND: NotFound,
     StatusCode.DEADLINE_EXCEEDED: DeadlineExceeded,
     StatusCode.PERMISSION_DENIED: PermissionDenied,
+    StatusCode.UNAUTHENTICATED: Unauthenticated,
     StatusCode.RESOURCE_EXHAUSTED: ResourceExhausted,
     StatusCode.UNAVAILABLE: Unavailable,
     StatusCode.INTERNAL: Internal,
@@ -44,13 +55,33 @@ def error(code, message):
     return cls(message) if cls else ModulusError(message, code)
 
 
-def connect(url="grpc://127.0.0.1:7050", timeout=60.0):
-    """A client for the host at ``url``: grpc://HOST:PORT, tcp://HOST:PORT or udp://HOST:PORT."""
-    return Client(url, timeout)
+def connect(url="grpc://127.0.0.1:7050", timeout=60.0, key=None, passphrase=None, host=None):
+    """A client for the host at ``url``: grpc://HOST:PORT, tcp://HOST:PORT or udp://HOST:PORT.
+
+    ``key`` signs every call: a private key (32 bytes, or 64 hex digits with or without 0x), a keystore
+    file's path (with ``passphrase``), or a :class:`modulus.signing.Signer`. ``host`` pins the host's
+    (address, chain id) instead of learning them from the host.
+    """
+    return Client(url, timeout, key=key, passphrase=passphrase, host=host)
+
+
+def _signer(key, passphrase):
+    if key is None or isinstance(key, signing.Signer):
+        return key
+    if isinstance(key, (bytes, bytearray)):
+        return signing.Signer(bytes(key))
+    if re.fullmatch(r"(0x)?[0-9a-fA-F]{64}", key.strip()):
+        return signing.Signer(key)
+    path = os.path.expanduser(key)
+    if not os.path.isfile(path):
+        raise ValueError(f"key {key!r} is neither a private key (64 hex digits) nor a keystore file")
+    if passphrase is None:
+        raise ValueError(f"the keystore {key} needs its passphrase (passphrase=...)")
+    return signing.Signer.from_keystore(path, passphrase)
 
 
 class Client:
-    def __init__(self, url="grpc://127.0.0.1:7050", timeout=60.0):
+    def __init__(self, url="grpc://127.0.0.1:7050", timeout=60.0, key=None, passphrase=None, host=None):
         parsed = urllib.parse.urlsplit(url if "://" in url else "grpc://" + url)
         if not parsed.hostname or not parsed.port:
             raise ValueError(f"{url!r} is not a host address; use the form tcp://127.0.0.1:7051")
@@ -62,6 +93,39 @@ class Client:
         self._transport = transports[parsed.scheme](parsed.hostname, parsed.port)
         self._next_id = 0
         self._lock = threading.Lock()
+        self.signer = _signer(key, passphrase)
+        self._host = tuple(host) if host is not None else None
+
+    @property
+    def caller(self):
+        """The address calls are signed as, or None when they are not signed."""
+        return self.signer.address if self.signer else None
+
+    def host_identity(self):
+        """(address, chain id) of the host, proved by its signature over a random challenge; asked once."""
+        if self._host is None:
+            challenge = os.urandom(48)  # the answer (about 120 bytes) stays within 3x of the request
+            answer = self._transport.host_info(self._id(), _wire.encode_host_request(challenge), time.time() + 30)
+            address, chain_id, proof = _wire.decode_host_info(answer)
+            try:
+                signer = signing.recover_hash(signing.personal_hash(signing.host_digest(challenge, chain_id)), proof)
+            except ValueError as ex:
+                raise error(StatusCode.UNAUTHENTICATED, f"the host's handshake is not signed: {ex}") from None
+            if signer.lower() != address.lower():
+                raise error(StatusCode.UNAUTHENTICATED, f"the host names itself {address} but its handshake is signed "
+                                                        f"by {signer}; it is not the host it claims to be")
+            self._host = (signer, chain_id)
+        return self._host
+
+    def sign(self, module, endpoint, args, kwargs, timestamp_ms=None, nonce=None):
+        """The Auth message bytes for a call, signed for this client's host (what :meth:`call` attaches)."""
+        host, chain_id = self.host_identity()
+        payload_hash = signing.keccak256(_wire.encode_payload(args, kwargs))
+        timestamp_ms = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
+        nonce = signing.random_nonce() if nonce is None else nonce
+        digest = signing.call_digest(host, chain_id, module, endpoint, payload_hash, timestamp_ms, nonce)
+        return _wire.encode_auth(self.signer.address, self.signer.sign_personal(digest), timestamp_ms, nonce,
+                                 host, chain_id, payload_hash)
 
     def call(self, target, *args, **kwargs):
         """Calls MODULE or MODULE/ENDPOINT with positional and keyword arguments; returns the result."""
@@ -74,7 +138,9 @@ class Client:
         module, _, endpoint = target.partition("/")
         timeout = self.timeout if timeout is None else timeout
         deadline = time.time() + timeout
-        request = _wire.encode_call_request(module, endpoint or "forward", args, kwargs or {}, int(deadline * 1000))
+        kwargs = kwargs or {}
+        auth = self.sign(module, endpoint or "forward", args, kwargs) if self.signer else None
+        request = _wire.encode_call_request(module, endpoint or "forward", args, kwargs, int(deadline * 1000), auth=auth)
         outcome, payload = _wire.decode_call_response(self._transport.call(self._id(), request, deadline))
         if outcome == "error":
             raise error(*payload)
@@ -104,7 +170,7 @@ class Client:
 
 
 class _EnvelopeTransport:
-    """TCP and UDP carry envelopes: field 2 call, 4 list, 6 info requests; 3, 5, 7 their answers, 8 an error."""
+    """TCP and UDP carry envelopes: field 2 call, 4 list, 6 info, 9 host requests; 3, 5, 7, 10 their answers, 8 an error."""
 
     def call(self, request_id, call_request, deadline):
         return self._answer(request_id, 2, call_request, 3, deadline)
@@ -114,6 +180,9 @@ class _EnvelopeTransport:
 
     def info(self, request_id, module, deadline):
         return self._answer(request_id, 6, _wire.encode_info_request(module), 7, deadline)
+
+    def host_info(self, request_id, host_request, deadline):
+        return self._answer(request_id, 9, host_request, 10, deadline)
 
     def _answer(self, request_id, field, payload, answer_field, deadline):
         body_field, body = self._exchange(request_id, _wire.encode_envelope(request_id, field, payload), deadline)
@@ -225,6 +294,7 @@ class _GrpcTransport:
         self._call = self._channel.unary_unary("/modulus.v1.ModuleService/Call")
         self._list = self._channel.unary_unary("/modulus.v1.ModuleService/ListModules")
         self._info = self._channel.unary_unary("/modulus.v1.ModuleService/GetModuleInfo")
+        self._host_info = self._channel.unary_unary("/modulus.v1.ModuleService/GetHostInfo")
 
     def call(self, request_id, call_request, deadline):
         return self._invoke(self._call, call_request, deadline)
@@ -234,6 +304,9 @@ class _GrpcTransport:
 
     def info(self, request_id, module, deadline):
         return self._invoke(self._info, _wire.encode_info_request(module), deadline)
+
+    def host_info(self, request_id, host_request, deadline):
+        return self._invoke(self._host_info, host_request, deadline)
 
     def _invoke(self, method, request, deadline):
         try:

@@ -54,6 +54,11 @@ class PermissionDenied(ModulusError):
     code = StatusCode.PERMISSION_DENIED
 
 
+class Unauthenticated(ModulusError):
+    """A signed call the host refused: forged, stale, replayed, or signed for another host or chain."""
+    code = StatusCode.UNAUTHENTICATED
+
+
 class ResourceExhausted(ModulusError):
     code = StatusCode.RESOURCE_EXHAUSTED
 

@@ -34,6 +34,12 @@ internal abstract class EnvelopeTransport(ModulusAddress address) : IModulusTran
         return response.BodyCase == Envelope.BodyOneofCase.InfoResponse ? response.InfoResponse : throw Unexpected(response);
     }
 
+    public async Task<HostInfo> HostInfoAsync(HostInfoRequest request, CancellationToken cancellationToken)
+    {
+        var response = await ExchangeAsync(new Envelope { HostRequest = request }, DateTime.UtcNow.AddSeconds(30), cancellationToken).ConfigureAwait(false);
+        return response.BodyCase == Envelope.BodyOneofCase.HostResponse ? response.HostResponse : throw Unexpected(response);
+    }
+
     public abstract ValueTask DisposeAsync();
 
     /// <summary>Sends the envelope (as often as the transport needs) until its answer arrives.</summary>

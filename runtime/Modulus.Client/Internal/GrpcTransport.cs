@@ -66,6 +66,18 @@ internal sealed class GrpcTransport : IModulusTransport
         }
     }
 
+    public async Task<HostInfo> HostInfoAsync(HostInfoRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _client.GetHostInfoAsync(request, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex)
+        {
+            throw Translate(ex);
+        }
+    }
+
     public ValueTask DisposeAsync()
     {
         _channel.Dispose();

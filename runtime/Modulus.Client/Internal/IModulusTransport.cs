@@ -11,4 +11,7 @@ internal interface IModulusTransport : IAsyncDisposable
     Task<ListModulesResponse> ListAsync(CancellationToken cancellationToken);
 
     Task<ModuleInfo> InfoAsync(string module, CancellationToken cancellationToken);
+
+    /// <summary>The signing handshake: the host's identity, signed over the challenge.</summary>
+    Task<HostInfo> HostInfoAsync(HostInfoRequest request, CancellationToken cancellationToken);
 }

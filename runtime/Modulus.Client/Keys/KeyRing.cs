@@ -17,6 +17,12 @@ public sealed record KeyInfo(string Name, string Address, string Path);
 public sealed partial class KeyRing(string directory)
 {
     private static readonly KeyStoreService KeyStore = new();
+    private static readonly KeyStoreScryptService ScryptKeyStore = new();
+
+    // scrypt with N = 2^17, r = 8, p = 1 (128 MB): within scrypt's own bound N < 2^(16 r), which
+    // Nethereum's default (N = 2^18, r = 1, p = 8) breaks, so that OpenSSL (Python's hashlib.scrypt,
+    // and the wallets built on it) can open the file too; r = 8 is what geth writes.
+    private static readonly Nethereum.KeyStore.Model.ScryptParams StoredScrypt = new() { Dklen = 32, N = 1 << 17, R = 8, P = 1 };
 
     /// <summary>The key ring in the user's Modulus home.</summary>
     public static KeyRing Default => new(System.IO.Path.Combine(ModulusHome.Path, "keys"));
@@ -117,7 +123,7 @@ public sealed partial class KeyRing(string directory)
 
         System.IO.Directory.CreateDirectory(Directory);
         var address = key.GetPublicAddress();
-        var json = KeyStore.EncryptAndGenerateDefaultKeyStoreAsJson(passphrase, key.GetPrivateKeyAsBytes(), address);
+        var json = ScryptKeyStore.EncryptAndGenerateKeyStoreAsJson(passphrase, key.GetPrivateKeyAsBytes(), address, StoredScrypt);
         // Only the owner may read a keystore file, as wallets keep them.
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())

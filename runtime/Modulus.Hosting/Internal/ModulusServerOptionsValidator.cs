@@ -40,6 +40,12 @@ internal sealed class ModulusServerOptionsValidator : IValidateOptions<ModulusSe
             failures.Add("Modulus:MaxConnections, MaxRequestBytes and MaxCallsPerConnection must be at least 1");
         }
 
+        // A damaged host key stops the start with its path, rather than failing the first signed call.
+        if (HostKey.Problem(HostKey.PathOf(options.Identity)) is { } keyProblem)
+        {
+            failures.Add(keyProblem);
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -51,6 +51,18 @@ internal sealed class ModuleGrpcService(
     public override Task<ListModulesResponse> ListModules(ListModulesRequest request, ServerCallContext context) =>
         Task.FromResult(dispatcher.List());
 
+    public override Task<HostInfo> GetHostInfo(HostInfoRequest request, ServerCallContext context)
+    {
+        try
+        {
+            return Task.FromResult(dispatcher.HostInfo(request));
+        }
+        catch (ModulusException ex)
+        {
+            throw StatusTranslation.ToRpcException(ex);
+        }
+    }
+
     public override Task<Protocol.V1.ModuleInfo> GetModuleInfo(GetModuleInfoRequest request, ServerCallContext context)
     {
         try
