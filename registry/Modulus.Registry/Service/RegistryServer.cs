@@ -54,6 +54,7 @@ public sealed class RegistryServer : IAsyncDisposable
         builder.Services.AddSingleton<IWeb3>(_ => new Web3(options.RpcUrl));
         builder.Services.AddSingleton(_ => new PackageStore(Path.Combine(options.DataDirectory, "packages")));
         builder.Services.AddSingleton<IPackageMetadataSource, StoredPackageMetadata>();
+        builder.Services.AddSingleton<UploadQuota>();
         builder.Services.AddSingleton(sp => IndexRecovery.OpenOrRebuild(
             Path.Combine(options.DataDirectory, "index.db"),
             options.Deployment,
