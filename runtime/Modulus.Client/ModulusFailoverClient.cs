@@ -13,8 +13,9 @@ namespace Modulus.Client;
 /// <remarks>
 /// <para>
 /// The failover rule: a call is sent again, to another host, only when it cannot have run. That is
-/// when the connection could not be opened (connection refused, host or network unreachable, connect
-/// timed out) or nothing listens on the UDP port. A call that was sent and then failed with
+/// when the connection could not be opened (connection refused, host or network unreachable), the
+/// request could not be written (a TCP connection the host had already reset), or nothing listens
+/// on the UDP port. A call that was sent and then failed with
 /// UNAVAILABLE (the connection broke mid-call) may have run, so it is not repeated: the caller gets
 /// the error, and the host is marked down so that the next call goes elsewhere. There is no
 /// idempotency marker on endpoints yet; until there is, no call is ever repeated after delivery.
@@ -163,8 +164,12 @@ public sealed class ModulusFailoverClient : IAsyncDisposable
             return rpc.Status.DebugException is { } debug && IsConnectFailure(debug);
         }
 
+        // "broke" is the TCP transport's failure to write the request frame (a connection the host
+        // has already reset): the host runs only whole frames, and this one never left whole.
+        // "closed" (the connection ended while the call waited for its answer) is not among these.
         return ex.Message.StartsWith("cannot reach ", StringComparison.Ordinal)
-            || ex.Message.StartsWith("nothing listens at ", StringComparison.Ordinal);
+            || ex.Message.StartsWith("nothing listens at ", StringComparison.Ordinal)
+            || (ex.Message.StartsWith("the connection to ", StringComparison.Ordinal) && ex.Message.Contains(" broke: ", StringComparison.Ordinal));
     }
 
     private static bool IsConnectFailure(Exception ex)
