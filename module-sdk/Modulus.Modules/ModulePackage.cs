@@ -215,6 +215,19 @@ public sealed record ModulePackage(byte[] Bytes, string Sha256, ModuleManifest M
             throw new ModulePackageException($"the package is not a readable tar archive: {ex.Message}", ex);
         }
 
+        // A file that is also another entry's folder ("a" and "a/b") cannot be unpacked: refused
+        // here, as the package's fault, rather than as an IOException half-way through writing it.
+        foreach (var name in entries.Keys)
+        {
+            for (var slash = name.IndexOf('/', StringComparison.Ordinal); slash > 0; slash = name.IndexOf('/', slash + 1))
+            {
+                if (entries.ContainsKey(name[..slash]))
+                {
+                    throw new ModulePackageException($"the package holds \"{ModuleName.Printable(name[..slash])}\" both as a file and as the folder of \"{ModuleName.Printable(name)}\"; refusing to unpack it");
+                }
+            }
+        }
+
         return entries;
     }
 

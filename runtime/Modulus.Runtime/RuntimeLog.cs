@@ -22,6 +22,9 @@ internal static partial class RuntimeLog
     [LoggerMessage(6, LogLevel.Debug, "{Module}: compiled assembly {Key} taken from the cache", EventName = "CompileCacheHit")]
     public static partial void CompileCacheHit(ILogger logger, string module, string key);
 
+    [LoggerMessage(16, LogLevel.Warning, "{Module}: the compiled assembly cached at {Path} is corrupt ({Reason}); compiling it again", EventName = "CompileCacheCorrupt")]
+    public static partial void CompileCacheCorrupt(ILogger logger, string module, string path, string reason);
+
     [LoggerMessage(7, LogLevel.Warning, "Compile cache {Directory} cannot be written ({Reason}); modules will be compiled at every start", EventName = "CompileCacheUnwritable")]
     public static partial void CompileCacheUnwritable(ILogger logger, string directory, string reason);
 

@@ -13,6 +13,28 @@ public sealed class PackageStoreTests : IDisposable
     public void Dispose() => temp.Dispose();
 
     [Fact]
+    public async Task Prune_DeletesOnlyUnreferencedPackagesOldEnough_AndADryRunDeletesNothing()
+    {
+        var store = new PackageStore(Path.Combine(temp.Path, "store"));
+        var referenced = await store.PutAsync(Encoding.UTF8.GetBytes("published"));
+        var orphan = await store.PutAsync(Encoding.UTF8.GetBytes("never published"));
+        var fresh = await store.PutAsync(Encoding.UTF8.GetBytes("uploaded a moment ago"));
+        var old = DateTime.UtcNow.AddDays(-2);
+        File.SetLastWriteTimeUtc(store.PathOf(referenced), old);
+        File.SetLastWriteTimeUtc(store.PathOf(orphan), old);
+
+        var dry = store.Prune(h => h == referenced, TimeSpan.FromDays(1), dryRun: true);
+        Assert.Equal([orphan], dry.Select(p => p.Sha256));
+        Assert.True(store.Contains(orphan));
+
+        var pruned = store.Prune(h => h == referenced, TimeSpan.FromDays(1), dryRun: false);
+        Assert.Equal([orphan], pruned.Select(p => p.Sha256));
+        Assert.False(store.Contains(orphan));
+        Assert.True(store.Contains(referenced));
+        Assert.True(store.Contains(fresh));
+    }
+
+    [Fact]
     public async Task PutAsync_ReturnsSha256AndStoresUnderShardedPath()
     {
         var store = new PackageStore(Path.Combine(temp.Path, "store"));

@@ -163,6 +163,46 @@ public class CSharpModuleTests
         Assert.Equal("xx", (await second.CallAsync("typed", "x")).AsString());
     }
 
+    [Theory]
+    [InlineData("truncated")]
+    [InlineData("overwritten")]
+    public async Task Load_CorruptCachedAssembly_IsRecompiledWithAWarning_AndTheModuleServes(string damage)
+    {
+        using var tree = new TempTree();
+        tree.AddCSharp("typed", Typed);
+        await using (var first = await RuntimeHarness.StartAsync(tree))
+        {
+            Assert.Equal("xx", (await first.CallAsync("typed", "x")).AsString());
+        }
+
+        var cached = Assert.Single(Directory.GetFiles(Path.Combine(tree.CacheDirectory, "csharp"), "*.dll"));
+        var length = new FileInfo(cached).Length;
+        if (damage == "truncated")
+        {
+            using var file = new FileStream(cached, FileMode.Open);
+            file.SetLength(length / 2);
+        }
+        else
+        {
+            var junk = new byte[length];
+            new Random(12).NextBytes(junk);
+            await File.WriteAllBytesAsync(cached, junk);
+        }
+
+        await using (var second = await RuntimeHarness.StartAsync(tree))
+        {
+            Assert.Contains(second.Logs.Entries, e => e.EventName == "CompileCacheCorrupt");
+            Assert.Contains(second.Logs.Entries, e => e.EventName == "Compiled");
+            Assert.Empty(second.Catalog.Faults);
+            Assert.Equal("xx", (await second.CallAsync("typed", "x")).AsString());
+        }
+
+        // The recompiled entry is whole again: the next start takes it from the cache.
+        Assert.Equal(length, new FileInfo(cached).Length);
+        await using var third = await RuntimeHarness.StartAsync(tree);
+        Assert.Contains(third.Logs.Entries, e => e.EventName == "CompileCacheHit");
+    }
+
     [Fact]
     public async Task Unload_FreesTheCollectibleLoadContext_EvenWithPythonRunning()
     {

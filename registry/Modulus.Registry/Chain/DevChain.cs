@@ -66,6 +66,13 @@ public static class DevChain
             started = true;
             await WaitForAsync(rpcUrl, options, cancellationToken).ConfigureAwait(false);
         }
+        else if (!await AnswersAsync(rpcUrl, cancellationToken).ConfigureAwait(false))
+        {
+            // One development chain per state folder: a second Anvil on another port would share its
+            // state file and deployment, so the running one is named instead.
+            var running = File.Exists(DeploymentPath(options)) ? TryReadRpcUrl(DeploymentPath(options)) : null;
+            throw new DeploymentException($"a development chain is already running (pid {pid}{(running is null ? string.Empty : $" on {running}")}), not on {rpcUrl}; use it (pass --rpc {running ?? "URL"}), or stop it with `modulus chain down` and start it again with --port {options.Port}");
+        }
 
         var web3 = new Web3(new Account(AnvilNode.DevPrivateKeys[0], ChainId), rpcUrl);
         web3.TransactionManager.UseLegacyAsDefault = true;
@@ -91,6 +98,18 @@ public static class DevChain
 
         DeploymentFile.Write(deploymentPath, deployment, rpcUrl);
         return new DevChainStatus(rpcUrl, deployment, pid.Value, started, Deployed: true, StateFile(options));
+    }
+
+    private static string? TryReadRpcUrl(string deploymentPath)
+    {
+        try
+        {
+            return DeploymentFile.Read(deploymentPath).RpcUrl;
+        }
+        catch (DeploymentException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Stops the chain; its state is saved to the state file as it exits.</summary>

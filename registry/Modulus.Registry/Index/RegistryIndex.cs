@@ -194,6 +194,20 @@ public sealed partial class RegistryIndex : IDisposable
         }
     }
 
+    /// <summary>The content hashes of every published version (deprecated ones too: they can still be installed).</summary>
+    public IReadOnlySet<string> PublishedContentHashes()
+    {
+        _commit.EnterReadLock();
+        try
+        {
+            return _versions.FindAll().Select(v => v[Fields.ContentHash].AsString.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
+        }
+        finally
+        {
+            _commit.ExitReadLock();
+        }
+    }
+
     public void Dispose()
     {
         lock (_writer)

@@ -53,6 +53,62 @@ public sealed class PackageStore(string root)
         }
     }
 
+    /// <summary>True when the store holds the package.</summary>
+    /// <exception cref="FormatException"><paramref name="sha256Hex"/> is not 64 hex digits.</exception>
+    public bool Contains(string sha256Hex) => File.Exists(PathOf(sha256Hex));
+
+    /// <summary>Every stored package: its sha256, size and when it was stored.</summary>
+    public IEnumerable<StoredPackage> Enumerate()
+    {
+        var folder = Path.Combine(Root, "sha256");
+        if (!Directory.Exists(folder))
+        {
+            yield break;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
+        {
+            var hex = Path.GetFileName(file);
+            if (ContentHash.IsValid(hex))
+            {
+                var info = new FileInfo(file);
+                yield return new StoredPackage(hex, info.Length, info.LastWriteTimeUtc);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Deletes the packages that <paramref name="isReferenced"/> says no version refers to, except
+    /// those stored less than <paramref name="minAge"/> ago: publish uploads before its version is
+    /// on chain (and indexed), so a fresh package may be referenced a moment later.
+    /// </summary>
+    /// <param name="isReferenced">True for a sha256 a published version names.</param>
+    /// <param name="minAge">Packages younger than this are kept.</param>
+    /// <param name="dryRun">Only report what would be deleted.</param>
+    /// <returns>The packages deleted (or that would be).</returns>
+    public IReadOnlyList<StoredPackage> Prune(Func<string, bool> isReferenced, TimeSpan minAge, bool dryRun)
+    {
+        ArgumentNullException.ThrowIfNull(isReferenced);
+        var cutoff = DateTime.UtcNow - minAge;
+        var pruned = new List<StoredPackage>();
+        foreach (var package in Enumerate().ToArray())
+        {
+            if (isReferenced(package.Sha256) || package.StoredUtc > cutoff)
+            {
+                continue;
+            }
+
+            if (!dryRun)
+            {
+                File.Delete(PathOf(package.Sha256));
+            }
+
+            pruned.Add(package);
+        }
+
+        return pruned;
+    }
+
     /// <summary>Where a package is (or would be) stored.</summary>
     /// <exception cref="FormatException"><paramref name="sha256Hex"/> is not 64 hex digits.</exception>
     public string PathOf(string sha256Hex)
@@ -66,3 +122,9 @@ public sealed class PackageStore(string root)
         return Path.Combine(Root, "sha256", hex[..2], hex);
     }
 }
+
+/// <summary>A package in the store.</summary>
+/// <param name="Sha256">Its content hash.</param>
+/// <param name="Size">Its size in bytes.</param>
+/// <param name="StoredUtc">When it was written.</param>
+public sealed record StoredPackage(string Sha256, long Size, DateTime StoredUtc);

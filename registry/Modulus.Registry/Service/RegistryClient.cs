@@ -48,27 +48,49 @@ public sealed class RegistryClient : IDisposable
         CallAsync(() => _client.GetStatusAsync(new GetStatusRequest(), cancellationToken: cancellationToken).ResponseAsync);
 
     /// <summary>Uploads a package in chunks; the service refuses it unless its sha256 is <paramref name="sha256Hex"/>.</summary>
-    public Task<PutPackageResponse> PutPackageAsync(ReadOnlyMemory<byte> package, string sha256Hex, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+    /// <param name="package">The package's bytes.</param>
+    /// <param name="sha256Hex">Its sha256.</param>
+    /// <param name="progress">Bytes sent so far.</param>
+    /// <param name="cancellationToken">Stops the upload.</param>
+    /// <param name="uploader">The key that signs the upload (see <see cref="PackageUploadSignature"/>); the service refuses unsigned uploads.</param>
+    public Task<PutPackageResponse> PutPackageAsync(ReadOnlyMemory<byte> package, string sha256Hex, IProgress<long>? progress = null, CancellationToken cancellationToken = default, Nethereum.Signer.EthECKey? uploader = null) =>
         CallAsync(async () =>
         {
-            using var call = _client.PutPackage(cancellationToken: cancellationToken);
-            var sent = 0;
-            do
+            var headers = new Metadata();
+            if (uploader is not null)
             {
-                var length = Math.Min(ChunkSize, package.Length - sent);
-                var chunk = new PackageChunk { Data = UnsafeByteOperations.UnsafeWrap(package.Slice(sent, length)) };
-                if (sent == 0)
-                {
-                    chunk.Sha256 = sha256Hex;
-                }
-
-                await call.RequestStream.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
-                sent += length;
-                progress?.Report(sent);
+                var timestamp = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                headers.Add(PackageUploadSignature.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                headers.Add(PackageUploadSignature.SignatureHeader, PackageUploadSignature.Sign(uploader, sha256Hex, timestamp));
             }
-            while (sent < package.Length);
 
-            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            using var call = _client.PutPackage(headers, cancellationToken: cancellationToken);
+            var sent = 0;
+            try
+            {
+                do
+                {
+                    var length = Math.Min(ChunkSize, package.Length - sent);
+                    var chunk = new PackageChunk { Data = UnsafeByteOperations.UnsafeWrap(package.Slice(sent, length)) };
+                    if (sent == 0)
+                    {
+                        chunk.Sha256 = sha256Hex;
+                    }
+
+                    await call.RequestStream.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+                    sent += length;
+                    progress?.Report(sent);
+                }
+                while (sent < package.Length);
+
+                await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RpcException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+            {
+                // The service answered before taking the whole package (a refusal ends the call):
+                // its answer says why, the failed write does not.
+            }
+
             return await call.ResponseAsync.ConfigureAwait(false);
         });
 

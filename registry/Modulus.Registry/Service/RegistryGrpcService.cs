@@ -16,7 +16,7 @@ namespace Modulus.Registry.Service;
 /// <c>modulus.v1.RegistryService</c> over the index and the package store. Bad input is answered
 /// with INVALID_ARGUMENT or NOT_FOUND and a message that says what to send instead.
 /// </summary>
-internal sealed class RegistryGrpcService(RegistryIndex index, PackageStore store, RegistryServiceOptions options, IWeb3 web3)
+internal sealed class RegistryGrpcService(RegistryIndex index, PackageStore store, RegistryServiceOptions options, IWeb3 web3, UploadQuota quota)
     : Protocol.V1.RegistryService.RegistryServiceBase
 {
     public override Task<SearchResponse> Search(SearchRequest request, ServerCallContext context)
@@ -87,34 +87,113 @@ internal sealed class RegistryGrpcService(RegistryIndex index, PackageStore stor
 
     public override async Task<PutPackageResponse> PutPackage(IAsyncStreamReader<PackageChunk> requestStream, ServerCallContext context)
     {
-        using var buffer = new MemoryStream();
-        string? expected = null;
-        var first = true;
-        await foreach (var chunk in requestStream.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+        // Who is uploading is settled from the metadata alone, before a byte of the body is read:
+        // an anonymous caller cannot make the service buffer anything.
+        var timestampText = context.RequestHeaders.GetValue(PackageUploadSignature.TimestampHeader);
+        var signature = context.RequestHeaders.GetValue(PackageUploadSignature.SignatureHeader);
+        if (timestampText is null || signature is null)
         {
-            if (first && chunk.Sha256.Length > 0)
-            {
-                expected = chunk.Sha256;
-            }
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "uploads must be signed by the account that publishes; use `modulus publish` (it signs with --key), or send the modulus-upload-timestamp and modulus-upload-signature metadata"));
+        }
 
-            first = false;
+        if (!long.TryParse(timestampText, NumberStyles.None, CultureInfo.InvariantCulture, out var timestamp)
+            || Math.Abs((DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(timestamp, 0, 253402300799999))).TotalMilliseconds) > PackageUploadSignature.MaxSkew.TotalMilliseconds)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, $"the upload's timestamp is not within {PackageUploadSignature.MaxSkew.TotalMinutes:0} minutes of the service's clock; check this machine's clock and send it again"));
+        }
+
+        if (!await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "the upload has no data; send the package's bytes"));
+        }
+
+        var expected = requestStream.Current.Sha256;
+        if (!ContentHash.IsValid(expected))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "the first chunk must announce the package's sha256 (64 hex digits): the signature covers it"));
+        }
+
+        var uploader = PackageUploadSignature.Recover(expected, timestamp, signature)
+            ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "the upload's signature is not a secp256k1 signature of the announced sha256 and timestamp"));
+
+        using var buffer = new MemoryStream();
+        var chunk = requestStream.Current;
+        while (true)
+        {
             if (buffer.Length + chunk.Data.Length > options.MaxPackageBytes)
             {
                 throw new RpcException(new Status(StatusCode.ResourceExhausted, $"the package exceeds the store's limit of {options.MaxPackageBytes:N0} bytes"));
             }
 
             chunk.Data.WriteTo(buffer);
+            if (!await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+            {
+                break;
+            }
+
+            chunk = requestStream.Current;
         }
 
         var bytes = buffer.ToArray();
         var actual = ContentHash.Of(bytes);
-        if (expected is not null && !string.Equals(expected, actual, StringComparison.OrdinalIgnoreCase))
+        if (!string.Equals(expected, actual, StringComparison.OrdinalIgnoreCase))
         {
             throw new RpcException(new Status(StatusCode.DataLoss, $"the package arrived with sha256 {actual}, not the {expected} announced; nothing was stored, send it again"));
         }
 
+        string? name;
+        try
+        {
+            name = ModulePackage.ReadManifest(bytes).Name?.Value;
+        }
+        catch (Exception ex) when (ex is ModulePackageException or ModuleManifestException)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "the upload is not a module package with a readable module.json; the store keeps module packages only (`modulus pack` makes one)"));
+        }
+
+        await AuthorizeAsync(uploader, name, actual, bytes.Length).ConfigureAwait(false);
         await store.PutAsync(bytes, context.CancellationToken).ConfigureAwait(false);
         return new PutPackageResponse { Sha256 = actual, Size = bytes.Length };
+    }
+
+    /// <summary>
+    /// The owner of the package's name may store it; for a name nobody owns yet (publish uploads
+    /// before it claims) the uploader's quota is charged; a name another account owns is refused.
+    /// </summary>
+    private async Task AuthorizeAsync(string uploader, string? name, string sha256, long size)
+    {
+        if (name is not null)
+        {
+            string owner;
+            try
+            {
+                owner = await new Chain.RegistryContracts(web3, options.Deployment).OwnerOfAsync(name).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or Nethereum.JsonRpc.Client.RpcClientUnknownException or Nethereum.JsonRpc.Client.RpcClientTimeoutException)
+            {
+                throw new RpcException(new Status(StatusCode.Unavailable, "the registry cannot read the chain to see who owns the name; try again when its chain answers"));
+            }
+
+            if (string.Equals(owner, uploader, StringComparison.OrdinalIgnoreCase))
+            {
+                return;
+            }
+
+            if (owner.TrimStart('0', 'x').Length > 0)
+            {
+                throw new RpcException(new Status(StatusCode.PermissionDenied, $"the name {name} belongs to {owner}, not to {uploader} who signed the upload; publish with that key, or under another name"));
+            }
+        }
+
+        if (store.Contains(sha256))
+        {
+            return;
+        }
+
+        if (!quota.TryCharge(uploader, size, options.UnclaimedUploadBytes, options.UnclaimedUploadPackages))
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"{uploader} has used its quota for names nobody owns yet ({options.UnclaimedUploadPackages} packages, {options.UnclaimedUploadBytes:N0} bytes per run of the service); claim the name first (`modulus claim`), then upload"));
+        }
     }
 
     public override async Task GetPackage(GetPackageRequest request, IServerStreamWriter<PackageChunk> responseStream, ServerCallContext context)

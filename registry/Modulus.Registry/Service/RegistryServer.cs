@@ -20,6 +20,7 @@ public sealed class RegistryServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ListenOptions[] _listen;
     private readonly RegistryServiceOptions _options;
+    private bool _started;
 
     private RegistryServer(WebApplication app, ListenOptions[] listen, RegistryServiceOptions options)
     {
@@ -53,7 +54,12 @@ public sealed class RegistryServer : IAsyncDisposable
         builder.Services.AddSingleton<IWeb3>(_ => new Web3(options.RpcUrl));
         builder.Services.AddSingleton(_ => new PackageStore(Path.Combine(options.DataDirectory, "packages")));
         builder.Services.AddSingleton<IPackageMetadataSource, StoredPackageMetadata>();
-        builder.Services.AddSingleton(sp => RegistryIndex.Open(Path.Combine(options.DataDirectory, "index.db"), options.Deployment, sp.GetRequiredService<IPackageMetadataSource>()));
+        builder.Services.AddSingleton<UploadQuota>();
+        builder.Services.AddSingleton(sp => IndexRecovery.OpenOrRebuild(
+            Path.Combine(options.DataDirectory, "index.db"),
+            options.Deployment,
+            sp.GetRequiredService<IPackageMetadataSource>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Modulus.Registry.Index")));
         builder.Services.AddHostedService(sp => new RegistryIndexerService(
             sp.GetRequiredService<IWeb3>(),
             options.Deployment,
@@ -81,7 +87,11 @@ public sealed class RegistryServer : IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
+        // Opened before the host starts, so that a failure to open it (another process holds it,
+        // another deployment's file) surfaces as itself rather than from a half-started host.
+        _ = _app.Services.GetRequiredService<RegistryIndex>();
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        _started = true;
         var host = _options.Host.Contains(':') ? $"[{_options.Host}]" : _options.Host;
         Address = $"http://{host}:{_listen[0].IPEndPoint!.Port}";
     }
@@ -90,7 +100,12 @@ public sealed class RegistryServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync().ConfigureAwait(false);
+        // Stopping a host that never started throws ArgumentNullException and would hide why it did not.
+        if (_started)
+        {
+            await _app.StopAsync().ConfigureAwait(false);
+        }
+
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -31,4 +31,14 @@ public sealed record RegistryServiceOptions
 
     /// <summary>The largest package the store accepts.</summary>
     public long MaxPackageBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// How many bytes of packages one address may upload, per run of the service, for names nobody
+    /// owns yet (publish uploads before it claims the name). Uploads for a name the signer owns are
+    /// not counted.
+    /// </summary>
+    public long UnclaimedUploadBytes { get; init; } = 32L * 1024 * 1024;
+
+    /// <summary>How many packages one address may upload, per run of the service, for names nobody owns yet.</summary>
+    public int UnclaimedUploadPackages { get; init; } = 16;
 }

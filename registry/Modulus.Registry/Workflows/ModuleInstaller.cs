@@ -51,7 +51,18 @@ public sealed class ModuleInstaller(RegistryContracts contracts, RegistryClient 
         progress.Done($"{bytes.Length:N0} bytes");
 
         progress.Step($"Verifying against the chain and unpacking into {folder}");
-        var files = ModulePackage.Unpack(bytes, chainHash, folder, overwrite: force);
+        IReadOnlyList<string> files;
+        try
+        {
+            files = ModulePackage.Unpack(bytes, chainHash, folder, overwrite: force);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The tree is in the way (a file where the module's folder or a parent of it goes, a
+            // folder that cannot be written): the tree's state, said in one line, not a stack trace.
+            throw new RegistryException(RegistryErrorCode.AlreadyExists, $"cannot install {resolved.Name}@{resolved.Version} into {folder}: {ex.Message.TrimEnd('.')}; move what is in the way, or pick another tree with --into", ex);
+        }
+
         progress.Done("done");
         return new InstallResult(resolved.Name, resolved.Version, chainHash, folder, files);
     }

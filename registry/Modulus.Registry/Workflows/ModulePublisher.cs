@@ -91,7 +91,11 @@ public sealed class ModulePublisher(RegistryContracts contracts, RegistryClient 
         }
 
         progress.Step($"Uploading to the registry store at {store.Url}");
-        var stored = await store.PutPackageAsync(package.Bytes, package.Sha256, new Progress<long>(sent => progress.Percent(sent, package.Bytes.Length)), cancellationToken).ConfigureAwait(false);
+        // The upload is signed with the key that publishes, so the store knows whose name it is for.
+        var uploader = contracts.Web3.TransactionManager.Account is Nethereum.Web3.Accounts.Account { PrivateKey: { } key }
+            ? new Nethereum.Signer.EthECKey(key)
+            : null;
+        var stored = await store.PutPackageAsync(package.Bytes, package.Sha256, new Progress<long>(sent => progress.Percent(sent, package.Bytes.Length)), cancellationToken, uploader).ConfigureAwait(false);
         progress.Done($"{stored.Size:N0} bytes stored");
 
         var transactions = new List<RegistryTransaction>();

@@ -8,7 +8,13 @@ namespace Modulus.Registry;
 /// <param name="Version">The version picked: the one asked for, else the highest live release.</param>
 /// <param name="Sha256">The package's content hash.</param>
 /// <param name="Endpoints">The endpoints of the hosts that announce this version, as announced.</param>
-public sealed record ResolvedHosts(string Name, string Version, string Sha256, IReadOnlyList<string> Endpoints);
+public sealed record ResolvedHosts(string Name, string Version, string Sha256, IReadOnlyList<string> Endpoints)
+{
+    /// <summary>A client that calls this version on any of its hosts, failing over between them (see <see cref="Modulus.Client.ModulusFailoverClient"/>).</summary>
+    /// <exception cref="FormatException">A host announced an endpoint that is not a Modulus address.</exception>
+    public Modulus.Client.ModulusFailoverClient Connect(Modulus.Client.ModulusClientOptions? options = null) =>
+        Modulus.Client.ModulusFailoverClient.Connect(Endpoints, options);
+}
 
 /// <summary>Finds the hosts that serve a module, through the registry service's index of the chain.</summary>
 public sealed class ModuleResolver(RegistryClient registry)
@@ -27,6 +33,21 @@ public sealed class ModuleResolver(RegistryClient registry)
 
         return new ResolvedHosts(resolved.Name, resolved.Version, resolved.ContentHash, endpoints);
     });
+
+    /// <summary>Resolves NAME or NAME@VERSION and connects to every host that announces it, failing over between them.</summary>
+    /// <exception cref="RegistryException">As <see cref="ResolveAsync"/>; InvalidArgument when a host announced a malformed endpoint.</exception>
+    public async Task<Modulus.Client.ModulusFailoverClient> ConnectAsync(string target, Modulus.Client.ModulusClientOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var resolved = await ResolveAsync(target, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return resolved.Connect(options);
+        }
+        catch (FormatException ex)
+        {
+            throw new RegistryException(RegistryErrorCode.InvalidArgument, $"a host of {resolved.Name}@{resolved.Version} announced an endpoint that is not an address ({ex.Message})", ex);
+        }
+    }
 
     /// <summary>Splits NAME or NAME@VERSION, checking both against the module rules.</summary>
     /// <exception cref="RegistryException">InvalidArgument, in the rules' own sentences.</exception>

@@ -80,13 +80,13 @@ internal static class CallCommand
             var address = parse.GetValue(url)!;
             if (parse.GetValue(resolve))
             {
+                // Every host the registry lists for the version, failing over between them.
                 var moduleName = parse.GetValue(target)!.Split('/')[0];
-                string? found = null;
+                Modulus.Client.ModulusFailoverClient? hosts = null;
                 var exit = await ChainAction.RunAsync(output, async () =>
                 {
                     using var client = new Modulus.Registry.Service.RegistryClient(parse.GetValue(registry)!);
-                    var resolved = await new Modulus.Registry.ModuleResolver(client).ResolveAsync(moduleName, cancellationToken).ConfigureAwait(false);
-                    found = resolved.Endpoints[0];
+                    hosts = await new Modulus.Registry.ModuleResolver(client).ConnectAsync(moduleName, options, cancellationToken).ConfigureAwait(false);
                     return 0;
                 }).ConfigureAwait(false);
                 if (exit != 0)
@@ -94,7 +94,20 @@ internal static class CallCommand
                     return exit;
                 }
 
-                address = found!;
+                var failover = hosts!;
+                await using (failover.ConfigureAwait(false))
+                {
+                    try
+                    {
+                        var result = await failover.CallAsync(parse.GetValue(target)!, positional, kwargs, new ModulusCallOptions(TimeSpan.FromSeconds(seconds)), cancellationToken).ConfigureAwait(false);
+                        output.Out.WriteLine(ValueJson.Serialize(result));
+                        return 0;
+                    }
+                    catch (ModulusException ex)
+                    {
+                        return output.Fail(ex);
+                    }
+                }
             }
 
             return await ClientAction.RunAsync(output, address, options, async client =>

@@ -14,6 +14,7 @@ internal static class RegistryCommand
         var command = new Command("registry", "The registry service: search, resolve and the package store, indexed from the chain.");
         command.Subcommands.Add(Serve(output));
         command.Subcommands.Add(Status(output));
+        command.Subcommands.Add(Prune(output));
         return command;
     }
 
@@ -111,6 +112,58 @@ internal static class RegistryCommand
             }
 
             return 0;
+        }));
+        return command;
+    }
+
+    private static Command Prune(CliOutput output)
+    {
+        var data = new Option<string?>("--data") { Description = "The registry's data folder; defaults to $MODULUS_HOME/registry." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "List what would be deleted; delete nothing." };
+        var minAge = new Option<double>("--min-age") { Description = "Keep packages stored less than this many hours ago (publish uploads before its version is on chain).", DefaultValueFactory = _ => 24 };
+        var json = CommonOptions.Json();
+        var access = new RegistryAccess();
+        var command = new Command("prune", "Delete stored packages that no published version references. Run it while `registry serve` is stopped: it reads the service's index.")
+        {
+            data, dryRun, minAge, json,
+        };
+        access.AddChainOptions(command);
+        command.SetAction((parse, cancellationToken) => ChainAction.RunAsync(output, () =>
+        {
+            if (parse.GetValue(minAge) is < 0 or double.NaN)
+            {
+                return Task.FromResult(output.Usage($"--min-age {parse.GetValue(minAge)} must be 0 or more hours"));
+            }
+
+            var (deployment, _) = access.Chain(parse);
+            var folder = parse.GetValue(data) is { } given ? Path.GetFullPath(given) : Path.Combine(Protocol.ModulusHome.Path, "registry");
+            var store = new Modulus.Registry.Packaging.PackageStore(Path.Combine(folder, "packages"));
+            IReadOnlySet<string> referenced;
+            try
+            {
+                using var index = Modulus.Registry.Index.RegistryIndex.Open(Path.Combine(folder, "index.db"), deployment);
+                referenced = index.PublishedContentHashes();
+            }
+            catch (IOException ex)
+            {
+                return Task.FromResult(output.Usage(ex.Message));
+            }
+
+            var pruned = store.Prune(referenced.Contains, TimeSpan.FromHours(parse.GetValue(minAge)), parse.GetValue(dryRun));
+            if (parse.GetValue(json))
+            {
+                output.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { dryRun = parse.GetValue(dryRun), pruned = pruned.Select(p => new { sha256 = p.Sha256, size = p.Size }) }));
+                return Task.FromResult(0);
+            }
+
+            var verb = parse.GetValue(dryRun) ? "Would delete" : "Deleted";
+            output.Out.WriteLine($"{verb} {pruned.Count} unreferenced packages ({pruned.Sum(p => p.Size):N0} bytes); kept {referenced.Count} referenced by published versions");
+            foreach (var package in pruned)
+            {
+                output.Out.WriteLine($"  sha256 {package.Sha256}  {package.Size:N0} bytes");
+            }
+
+            return Task.FromResult(0);
         }));
         return command;
     }

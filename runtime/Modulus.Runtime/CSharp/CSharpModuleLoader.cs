@@ -113,10 +113,23 @@ internal sealed class CSharpModuleLoader(CSharpCompiler compiler, IOptions<Modul
         var key = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
             System.Text.Encoding.UTF8.GetBytes($"{contentHash};{CSharpCompiler.ToolchainStamp};packages={packageList};name={source.Name}")));
         var cached = Path.Combine(_cacheDirectory, key + ".dll");
+        var stamp = cached + ".sha256";
         if (File.Exists(cached))
         {
-            RuntimeLog.CompileCacheHit(logger, source.Name, key[..12]);
-            return await File.ReadAllBytesAsync(cached, cancellationToken).ConfigureAwait(false);
+            // A cached image is used only when its bytes are the ones written: a file cut short (a
+            // full disk, a crash between write and rename on a file system that reorders them) or
+            // overwritten would otherwise fail every load with "Bad IL format", for good.
+            var bytes = await File.ReadAllBytesAsync(cached, cancellationToken).ConfigureAwait(false);
+            var recorded = File.Exists(stamp) ? (await File.ReadAllTextAsync(stamp, cancellationToken).ConfigureAwait(false)).Trim() : null;
+            if (recorded is not null && string.Equals(recorded, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), StringComparison.Ordinal))
+            {
+                RuntimeLog.CompileCacheHit(logger, source.Name, key[..12]);
+                return bytes;
+            }
+
+            RuntimeLog.CompileCacheCorrupt(logger, source.Name, cached, recorded is null ? "its hash is not recorded" : "its bytes do not match the hash recorded");
+            TryDelete(cached);
+            TryDelete(stamp);
         }
 
         var stopwatch = Stopwatch.StartNew();
@@ -129,6 +142,10 @@ internal sealed class CSharpModuleLoader(CSharpCompiler compiler, IOptions<Modul
             var temporary = cached + "." + Environment.ProcessId + ".tmp";
             await File.WriteAllBytesAsync(temporary, image, cancellationToken).ConfigureAwait(false);
             File.Move(temporary, cached, overwrite: true);
+            // The hash goes last: a crash before it leaves an entry that is recompiled, never one trusted.
+            var stampTemporary = stamp + "." + Environment.ProcessId + ".tmp";
+            await File.WriteAllTextAsync(stampTemporary, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(image)), cancellationToken).ConfigureAwait(false);
+            File.Move(stampTemporary, stamp, overwrite: true);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -136,6 +153,18 @@ internal sealed class CSharpModuleLoader(CSharpCompiler compiler, IOptions<Modul
         }
 
         return image;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left in place, it is overwritten by the recompiled entry below, or checked and refused again next time.
+        }
     }
 
     private static string AssemblyNameFor(string moduleName, string key) => $"Modulus.Module.{moduleName}.{key[..12]}";

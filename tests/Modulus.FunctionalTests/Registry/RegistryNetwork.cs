@@ -109,6 +109,9 @@ internal sealed class RegistryNetwork : IAsyncDisposable
         Registry = await StartRegistryAsync(Anvil.RpcUrl, Deployment, DataDirectory);
     }
 
+    /// <summary>Serves this network's registry from <paramref name="server"/>, started by the caller (e.g. with its own logging); the current one must already be disposed.</summary>
+    public void ReplaceRegistry(RegistryServer server) => Registry = server;
+
     public async ValueTask DisposeAsync()
     {
         await Registry.DisposeAsync();
