@@ -62,7 +62,9 @@ public sealed class ModulusFailoverClient : IAsyncDisposable
             ModulusAddress.Parse(address);
         }
 
-        return new ModulusFailoverClient(distinct.Select(a => new HostState(ModulusClient.Connect(a, options))).ToArray(), options);
+        // Each host proves its own identity: a host pinned in the options would make every other one refuse signed calls.
+        var perHost = options with { Host = null };
+        return new ModulusFailoverClient(distinct.Select(a => new HostState(ModulusClient.Connect(a, perHost))).ToArray(), options);
     }
 
     /// <summary>Calls <c>module</c> or <c>module/endpoint</c> with positional arguments.</summary>
