@@ -18,4 +18,10 @@ internal static partial class HostingLog
 
     [LoggerMessage(105, LogLevel.Warning, "UDP receive failed: {Reason}", EventName = "UdpReceiveFailed")]
     public static partial void UdpReceiveFailed(ILogger logger, string reason);
+
+    [LoggerMessage(106, LogLevel.Information, "Closed a {Listener} connection from {Remote}: {Reason}", EventName = "ConnectionRefused")]
+    public static partial void ConnectionRefused(ILogger logger, string listener, string? remote, string reason);
+
+    [LoggerMessage(107, LogLevel.Debug, "Closed idle TCP connection from {Remote}: silent for {Seconds} s with no call in flight", EventName = "TcpConnectionIdle")]
+    public static partial void TcpConnectionIdle(ILogger logger, string? remote, double seconds);
 }

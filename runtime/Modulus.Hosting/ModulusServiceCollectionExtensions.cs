@@ -39,6 +39,7 @@ public static class ModulusServiceCollectionExtensions
         services.TryAddSingleton<CallAuthenticator>();
         services.TryAddSingleton<CallDispatcher>();
         services.TryAddSingleton<ModulusListeners>();
+        services.TryAddSingleton<ConnectionBudget>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<KestrelServerOptions>, ModulusKestrelSetup>());
         return new ModulusBuilder(services);
     }
