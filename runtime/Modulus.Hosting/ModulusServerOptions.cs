@@ -54,6 +54,9 @@ public sealed class ModulusServerOptions
     /// <summary>How long a UDP response is kept to answer a retransmitted request without running it again.</summary>
     public TimeSpan UdpReplayWindow { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The most bytes the UDP replay cache holds (answers and their bookkeeping); the oldest answers go first beyond it.</summary>
+    public long UdpReplayCacheBytes { get; set; } = 32 * 1024 * 1024;
+
     /// <summary>How far a signed request's timestamp may be from the host's clock, either way.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -30,6 +30,6 @@ public sealed class PythonCallerTests(ShippedModulesFixture fixture) : IClassFix
 
         Assert.True(process.ExitCode == 0, report);
         Assert.DoesNotContain("skipped", report);
-        Assert.Contains("Ran 8 tests", report);
+        Assert.Contains("Ran 11 tests", report);
     }
 }

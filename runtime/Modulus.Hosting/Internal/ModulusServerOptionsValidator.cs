@@ -40,6 +40,11 @@ internal sealed class ModulusServerOptionsValidator : IValidateOptions<ModulusSe
             failures.Add("Modulus:MaxConnections, MaxConnectionsPerAddress, MaxRequestBytes, MaxCallsPerConnection and MaxStreamsPerConnection must be at least 1");
         }
 
+        if (options.UdpReplayCacheBytes < 64 * 1024)
+        {
+            failures.Add($"Modulus:UdpReplayCacheBytes {options.UdpReplayCacheBytes} is below 65536: the cache must hold at least one answer of the largest datagram");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
