@@ -237,7 +237,7 @@ class _GrpcTransport:
             raise Unavailable("grpc:// needs grpcio (Debian: apt-get install python3-grpcio); "
                               "tcp:// and udp:// need nothing beyond the standard library") from ex
         self._grpc = grpc
-        self._target = f"{host}:{port}"
+        self._target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         self._channel = grpc.insecure_channel(self._target)
         self._call = self._channel.unary_unary("/modulus.v1.ModuleService/Call")
         self._list = self._channel.unary_unary("/modulus.v1.ModuleService/ListModules")
