@@ -25,6 +25,15 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Call_JsonDeeperThanTheLimit_IsRefusedNotSentAsAString()
+    {
+        var (code, stdout, stderr) = await RunAsync("call", "util.echo", new string('[', 100) + new string(']', 100), "--url", _host.Address);
+        Assert.NotEqual(0, code);
+        Assert.Contains("at most 64 levels deep", stderr);
+        Assert.Empty(stdout.Trim());
+    }
+
+    [Fact]
     public async Task Call_ToAnIpv6Address_Works()
     {
         if (!System.Net.Sockets.Socket.OSSupportsIPv6)

@@ -33,7 +33,7 @@ internal static class RawTcp
         await ReadExactlyAsync(socket, header, timeout.Token);
         var payload = new byte[BinaryPrimitives.ReadUInt32BigEndian(header)];
         await ReadExactlyAsync(socket, payload, timeout.Token);
-        return Envelope.Parser.ParseFrom(payload);
+        return TcpFraming.ParseEnvelope(new ReadOnlySequence<byte>(payload));
     }
 
     private static async Task ReadExactlyAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken)

@@ -89,5 +89,16 @@ public static class UdpFraming
 
     /// <summary>Reads a datagram as an envelope.</summary>
     /// <exception cref="InvalidProtocolBufferException">The datagram is not an envelope.</exception>
-    public static Envelope Parse(ReadOnlySpan<byte> datagram) => Envelope.Parser.ParseFrom(datagram);
+    public static Envelope Parse(ReadOnlySpan<byte> datagram)
+    {
+        try
+        {
+            return Envelope.Parser.ParseFrom(datagram);
+        }
+        catch (InvalidProtocolBufferException ex) when (EnvelopeReader.IsTooDeep(ex))
+        {
+            // Values may nest 64 levels, deeper than protobuf's default limit reads.
+            return EnvelopeReader.ParseDeep(datagram.ToArray());
+        }
+    }
 }

@@ -71,17 +71,39 @@ internal sealed class TcpConnectionHandler(CallDispatcher dispatcher, IOptions<M
                     break;
                 }
 
+                var tooLarge = false;
                 try
                 {
-                    while (TcpFraming.TryReadFrame(ref buffer, settings.MaxRequestBytes, out var payload))
+                    Envelope? tooLargeAnswer;
+                    while (TryReadFrame(ref buffer, settings.MaxRequestBytes, out var payload, out tooLargeAnswer))
                     {
-                        var request = TcpFraming.ParseEnvelope(payload);
+                        var read = EnvelopeReader.Read(payload);
+                        if (read.Error is { } refused)
+                        {
+                            // A whole frame that breaks a value rule: refuse that request, keep the connection.
+                            await responses.Writer.WriteAsync(new Envelope { Id = read.Id, Error = new Error { Code = (int)refused.Code, Message = refused.Message } }, closed).ConfigureAwait(false);
+                            continue;
+                        }
+
                         await slots.WaitAsync(closed).ConfigureAwait(false);
                         inFlight.RemoveAll(t => t.IsCompleted);
-                        inFlight.Add(AnswerAsync(request, peer, responses.Writer, slots, closed));
+                        inFlight.Add(AnswerAsync(read.Envelope!, peer, responses.Writer, slots, closed));
+                    }
+
+                    if (tooLargeAnswer is not null)
+                    {
+                        // The stream cannot be read past a frame it will not take: answer, then close.
+                        tooLarge = true;
+                        HostingLog.TcpConnectionDropped(logger, connection.RemoteEndPoint?.ToString(), tooLargeAnswer.Error.Message);
+                        await responses.Writer.WriteAsync(tooLargeAnswer, closed).ConfigureAwait(false);
                     }
 
                     partialFrame = !buffer.IsEmpty;
+                    if (tooLarge)
+                    {
+                        break;
+                    }
+
                     if (result.IsCompleted)
                     {
                         if (partialFrame)
@@ -100,10 +122,6 @@ internal sealed class TcpConnectionHandler(CallDispatcher dispatcher, IOptions<M
 
             await Task.WhenAll(inFlight).ConfigureAwait(false);
         }
-        catch (FrameTooLargeException ex)
-        {
-            HostingLog.TcpConnectionDropped(logger, connection.RemoteEndPoint?.ToString(), ex.Message);
-        }
         catch (InvalidProtocolBufferException ex)
         {
             HostingLog.TcpConnectionDropped(logger, connection.RemoteEndPoint?.ToString(), $"a frame is not a modulus.v1.Envelope ({ex.Message})");
@@ -116,6 +134,34 @@ internal sealed class TcpConnectionHandler(CallDispatcher dispatcher, IOptions<M
         {
             responses.Writer.TryComplete();
             await writer.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="TcpFraming.TryReadFrame"/>, but a frame over the limit gives the RESOURCE_EXHAUSTED
+    /// answer to send (with the request's id when its first bytes have arrived, else 0) instead of throwing.
+    /// </summary>
+    private static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, int maxFrameBytes, out ReadOnlySequence<byte> payload, out Envelope? tooLarge)
+    {
+        tooLarge = null;
+        try
+        {
+            return TcpFraming.TryReadFrame(ref buffer, maxFrameBytes, out payload);
+        }
+        catch (FrameTooLargeException ex)
+        {
+            payload = default;
+            var id = EnvelopeReader.ReadId(buffer.Slice(TcpFraming.HeaderSize));
+            tooLarge = new Envelope
+            {
+                Id = id,
+                Error = new Error
+                {
+                    Code = (int)Sdk.StatusCode.ResourceExhausted,
+                    Message = $"{ex.Message} (Modulus:MaxRequestBytes); send less per call, or ask the host to raise its limit",
+                },
+            };
+            return false;
         }
     }
 

@@ -93,7 +93,15 @@ internal sealed class UdpTransportService(CallDispatcher dispatcher, IOptions<Mo
             Envelope request;
             try
             {
-                request = UdpFraming.Parse(buffer.AsSpan(0, received.ReceivedBytes));
+                var read = EnvelopeReader.Read(buffer.AsSpan(0, received.ReceivedBytes));
+                if (read.Error is { } refused)
+                {
+                    var refusal = UdpFraming.ToDatagram(new Envelope { Id = read.Id, Error = new Error { Code = (int)refused.Code, Message = refused.Message } });
+                    sends.Add(SendWhenReadyAsync(socket, Task.FromResult(refusal), read.Id, received.ReceivedBytes, remote, stoppingToken));
+                    continue;
+                }
+
+                request = read.Envelope!;
             }
             catch (InvalidProtocolBufferException ex)
             {
