@@ -14,6 +14,7 @@ public sealed class LimitTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _tree.AddCSharp("echo", "public sealed class Echo : Module { public Value Forward(Value v) => v; }");
+        _tree.AddCSharp("limited", "public sealed class Limited : Module { public Value Forward(Value v) => v; }", """, "limits": { "rate_per_caller": 2 }""");
         _host = await TestHost.StartAsync(_tree);
     }
 
@@ -21,6 +22,36 @@ public sealed class LimitTests : IAsyncLifetime
     {
         await _host.DisposeAsync();
         _tree.Dispose();
+    }
+
+    [Theory]
+    [InlineData("grpc")]
+    [InlineData("tcp")]
+    public async Task FreshKeyPerCall_DoesNotGetAroundTheRate_ItsAddressIsCounted(string scheme)
+    {
+        var address = _host.Addresses.Single(a => a.StartsWith(scheme + "://", StringComparison.Ordinal));
+        var clients = Enumerable.Range(0, 30).Select(_ => ModulusClient.Connect(address, new ModulusClientOptions { Signer = Modulus.Protocol.Signing.CallSigner.Generate() })).ToArray();
+        var outcomes = await Task.WhenAll(clients.Select(async client =>
+        {
+            try
+            {
+                await client.CallAsync("limited", "x");
+                return StatusCode.Ok;
+            }
+            catch (ModulusException ex) when (ex.Code == StatusCode.ResourceExhausted)
+            {
+                Assert.Contains("signed callers from one address", ex.Message, StringComparison.Ordinal);
+                return ex.Code;
+            }
+        }));
+        foreach (var client in clients)
+        {
+            await client.DisposeAsync();
+        }
+
+        // 30 keys at once: the address's bucket (a burst of 4 × 2 calls, refilled 8 a second) runs dry.
+        Assert.InRange(outcomes.Count(o => o == StatusCode.Ok), 8, 20);
+        Assert.Contains(StatusCode.ResourceExhausted, outcomes);
     }
 
     [Theory]
