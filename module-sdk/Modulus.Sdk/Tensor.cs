@@ -191,7 +191,17 @@ public sealed class Tensor : IEquatable<Tensor>
             return;
         }
 
-        var expected = count * dtype.ElementSize();
+        // Checked: a shape of [2^62] FP32 elements would otherwise wrap to 0 bytes and pass with no data.
+        long expected;
+        try
+        {
+            expected = checked(count * dtype.ElementSize());
+        }
+        catch (OverflowException)
+        {
+            throw new ArgumentException($"Tensor shape [{string.Join(", ", shape)}] is too large: its {dtype} data would exceed 2^63 bytes.");
+        }
+
         if (expected != data.Length)
         {
             throw new ArgumentException(

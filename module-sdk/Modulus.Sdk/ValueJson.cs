@@ -78,6 +78,23 @@ public static class ValueJson
         }
     }
 
+    /// <summary>The deepest nesting of lists and maps, as every transport enforces it.</summary>
+    public const int MaxDepth = 64;
+
+    private static bool IsJsonDeeperThanTheLimit(string text)
+    {
+        try
+        {
+            // Deep enough to tell "too deep" from "not JSON" for any argument a shell can pass.
+            using var deep = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 100_000 });
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Parses JSON text into a value.</summary>
     /// <exception cref="FormatException">The text is not JSON, or a tagged object is malformed.</exception>
     public static Value Parse(string json)
@@ -103,7 +120,12 @@ public static class ValueJson
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(text);
+            document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = MaxDepth });
+        }
+        catch (JsonException) when (IsJsonDeeperThanTheLimit(text))
+        {
+            // JSON, but nested deeper than any transport carries: say so rather than send it as a string.
+            throw new FormatException($"values nest at most {MaxDepth} levels deep (lists and maps); this JSON nests deeper");
         }
         catch (JsonException)
         {

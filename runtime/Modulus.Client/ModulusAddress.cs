@@ -2,7 +2,7 @@ namespace Modulus.Client;
 
 /// <summary>Where a host listens: <c>grpc://host:port</c>, <c>tcp://host:port</c> or <c>udp://host:port</c>.</summary>
 /// <param name="Scheme">The transport: grpc, tcp or udp.</param>
-/// <param name="Host">The host name or IP address.</param>
+/// <param name="Host">The host name or IP address (an IPv6 address without brackets: <c>::1</c>).</param>
 /// <param name="Port">The port.</param>
 public sealed record ModulusAddress(string Scheme, string Host, int Port)
 {
@@ -26,7 +26,8 @@ public sealed record ModulusAddress(string Scheme, string Host, int Port)
             throw new FormatException($"\"{text}\" uses the transport \"{scheme}\", which this client does not speak; use {string.Join(", ", Schemes.Select(s => s + "://"))}");
         }
 
-        return new ModulusAddress(scheme, uri.Host, uri.Port);
+        // Uri.Host keeps an IPv6 address in brackets ("[::1]"); the address itself is without them.
+        return new ModulusAddress(scheme, uri.HostNameType == UriHostNameType.IPv6 ? uri.Host.Trim('[', ']') : uri.Host, uri.Port);
     }
 
     /// <inheritdoc />

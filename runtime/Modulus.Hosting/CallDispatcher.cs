@@ -51,7 +51,7 @@ internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog cata
                 }
                 catch (ModulusException ex)
                 {
-                    response.Error = new Error { Code = (int)ex.Code, Message = ex.Message };
+                    response.Error = new Error { Code = (int)ex.Code, Message = CallMapper.BoundMessage(ex.Message) };
                 }
 
                 break;

@@ -24,4 +24,10 @@ internal static partial class HostingLog
 
     [LoggerMessage(121, LogLevel.Information, "Created a host key at {KeyFile}", EventName = "HostKeyCreated")]
     public static partial void HostKeyCreated(ILogger logger, string keyFile);
+
+    [LoggerMessage(106, LogLevel.Information, "Closed a {Listener} connection from {Remote}: {Reason}", EventName = "ConnectionRefused")]
+    public static partial void ConnectionRefused(ILogger logger, string listener, string? remote, string reason);
+
+    [LoggerMessage(107, LogLevel.Debug, "Closed idle TCP connection from {Remote}: silent for {Seconds} s with no call in flight", EventName = "TcpConnectionIdle")]
+    public static partial void TcpConnectionIdle(ILogger logger, string? remote, double seconds);
 }

@@ -21,11 +21,41 @@ public sealed class ModulusServerOptions
     /// <summary>How long a TCP frame, once begun, may take to arrive in full before the connection is dropped.</summary>
     public TimeSpan FrameTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>The most TCP and gRPC connections open at once; further connections are refused.</summary>
+    /// <summary>
+    /// The most TCP and gRPC connections open at once on the whole host (both listeners count against
+    /// the same budget); a connection beyond it is closed as soon as it is accepted.
+    /// </summary>
     public long MaxConnections { get; set; } = 1024;
+
+    /// <summary>The most TCP and gRPC connections one caller address may hold open at once, so that one address cannot take the whole budget.</summary>
+    public int MaxConnectionsPerAddress { get; set; } = 64;
+
+    /// <summary>
+    /// How long a new TCP or gRPC connection may stay silent before it sends its first bytes; it is
+    /// then closed. Short, because a silent connection holds a slot of the budget.
+    /// </summary>
+    public TimeSpan ConnectionStartTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long an established TCP connection may stay silent with no call in flight before it is
+    /// closed; for gRPC, Kestrel's keep-alive timeout (a connection with no open stream).
+    /// </summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long a gRPC connection may stay silent before the host pings it (HTTP/2 PING).</summary>
+    public TimeSpan Http2KeepAlivePingDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long the host waits for any frame after a ping before it closes a half-open gRPC connection.</summary>
+    public TimeSpan Http2KeepAlivePingTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>The most gRPC streams (calls) open at once on one HTTP/2 connection.</summary>
+    public int MaxStreamsPerConnection { get; set; } = 100;
 
     /// <summary>How long a UDP response is kept to answer a retransmitted request without running it again.</summary>
     public TimeSpan UdpReplayWindow { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The most bytes the UDP replay cache holds (answers and their bookkeeping); the oldest answers go first beyond it.</summary>
+    public long UdpReplayCacheBytes { get; set; } = 32 * 1024 * 1024;
 
     /// <summary>How far a signed request's timestamp may be from the host's clock, either way.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);

@@ -40,6 +40,7 @@ public static class ModulusServiceCollectionExtensions
         services.TryAddSingleton<CallAuthenticator>();
         services.TryAddSingleton<CallDispatcher>();
         services.TryAddSingleton<ModulusListeners>();
+        services.TryAddSingleton<ConnectionBudget>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<KestrelServerOptions>, ModulusKestrelSetup>());
         return new ModulusBuilder(services);
     }
@@ -60,7 +61,13 @@ public static class ModulusBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>, ModulusGrpcOptionsSetup>());
         services.AddGrpcHealthChecks().AddCheck<ModuleTreeHealthCheck>("modules");
         // Answer health requests from the checks themselves, not from a cache the publisher fills later.
-        services.Configure<Grpc.AspNetCore.HealthChecks.GrpcHealthChecksOptions>(o => o.UseHealthChecksCache = false);
+        // "" is the whole server; the module service answers by its own name as well, as gRPC clients
+        // and load balancers ask for the service they call.
+        services.Configure<Grpc.AspNetCore.HealthChecks.GrpcHealthChecksOptions>(o =>
+        {
+            o.UseHealthChecksCache = false;
+            o.Services.Map(Protocol.V1.ModuleService.Descriptor.FullName, _ => true);
+        });
         services.AddGrpcReflection();
         services.Configure<ModulusTransports>(t => t.Grpc = true);
         return builder;

@@ -58,8 +58,19 @@ public static class CallMapper
 
     public static V1.CallResponse Success(ulong id, Value result) => new() { Id = id, Result = ValueMapper.ToMessage(result) };
 
+    /// <summary>The longest error message sent back, in characters; the rest is cut.</summary>
+    public const int MaxErrorMessageChars = 1024;
+
     public static V1.CallResponse Failure(ulong id, StatusCode code, string message) =>
-        new() { Id = id, Error = new V1.Error { Code = (int)code, Message = message } };
+        new() { Id = id, Error = new V1.Error { Code = (int)code, Message = BoundMessage(message) } };
+
+    /// <summary>
+    /// Cuts an error message to <see cref="MaxErrorMessageChars"/>: messages quote what the caller
+    /// sent (a keyword's name, a module's), and an 8 MB name must not come back whole.
+    /// </summary>
+    public static string BoundMessage(string message) => message.Length <= MaxErrorMessageChars
+        ? message
+        : string.Concat(message.AsSpan(0, MaxErrorMessageChars), $"… ({message.Length - MaxErrorMessageChars} more characters cut)");
 
     /// <summary>The result of a response, or the <see cref="ModulusException"/> it carries.</summary>
     public static Value ResultOf(V1.CallResponse response) => response.OutcomeCase switch

@@ -13,8 +13,11 @@ public static class ValueMapper
 {
     private static readonly V1.Value NullMessage = new() { NullValue = V1.NullValue.NullValue };
 
-    /// <summary>The deepest nesting of lists and maps accepted from the wire.</summary>
+    /// <summary>The deepest nesting of lists and maps accepted from the wire, on every transport and in the CLI's JSON.</summary>
     public const int MaxDepth = 64;
+
+    /// <summary>The refusal of a value nested deeper than <see cref="MaxDepth"/>, worded the same wherever it is found.</summary>
+    public const string TooDeepMessage = "values nest at most 64 levels deep (lists and maps); this request nests deeper";
 
     public static V1.Value ToMessage(Value value) => value.Kind switch
     {
@@ -96,7 +99,7 @@ public static class ValueMapper
     {
         if (depth > MaxDepth)
         {
-            throw new ModulusException(StatusCode.InvalidArgument, $"Value nesting is deeper than {MaxDepth} levels.");
+            throw new ModulusException(StatusCode.InvalidArgument, TooDeepMessage);
         }
 
         return message.KindCase switch

@@ -87,6 +87,16 @@ internal sealed class ModuleTree : IModuleCatalog, IModuleInvoker, IAsyncDisposa
                     throw new ModulusException(StatusCode.ResourceExhausted,
                         $"caller {who} is over {call.Module}'s rate of {manifest.Limits.RatePerCaller} calls per second (limits.rate_per_caller); retry in a moment");
                 }
+
+                if (call.Caller is not null && call.Peer is not null)
+                {
+                    using var address = rate.AttemptAcquire(ModuleEntry.SignedAddressPrefix + call.Peer);
+                    if (!address.IsAcquired)
+                    {
+                        throw new ModulusException(StatusCode.ResourceExhausted,
+                            $"address {call.Peer} is over {call.Module}'s rate for signed callers from one address ({ModuleEntry.SignersPerAddress} × {manifest.Limits.RatePerCaller} calls per second, limits.rate_per_caller); retry in a moment");
+                    }
+                }
             }
 
             var arguments = ArgumentBinder.Bind(target, endpoint, call.Args, call.Kwargs);

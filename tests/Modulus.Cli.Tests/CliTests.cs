@@ -25,6 +25,33 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Call_JsonDeeperThanTheLimit_IsRefusedNotSentAsAString()
+    {
+        var (code, stdout, stderr) = await RunAsync("call", "util.echo", new string('[', 100) + new string(']', 100), "--url", _host.Address);
+        Assert.NotEqual(0, code);
+        Assert.Contains("at most 64 levels deep", stderr);
+        Assert.Empty(stdout.Trim());
+    }
+
+    [Fact]
+    public async Task Call_ToAnIpv6Address_Works()
+    {
+        if (!System.Net.Sockets.Socket.OSSupportsIPv6)
+        {
+            return;
+        }
+
+        await using var six = await TestHost.StartAsync(_tree, configure: o => o.Host = "::1");
+        foreach (var address in six.Addresses)
+        {
+            Assert.StartsWith(address[..address.IndexOf(':')] + "://[::1]:", address, StringComparison.Ordinal);
+            var (code, stdout, stderr) = await RunAsync("call", "util.echo", "\"six\"", "--url", address);
+            Assert.True(code == 0, stderr);
+            Assert.Equal("\"six\"", stdout.Trim());
+        }
+    }
+
+    [Fact]
     public async Task Call_PrintsTheResultAsJson()
     {
         var (code, stdout, _) = await RunAsync("call", "util.echo", """{"a":[1,2.5,"x"]}""", "--url", _host.Address);

@@ -11,10 +11,12 @@ public class ClientTests
     [InlineData("grpc://127.0.0.1:7050", "grpc", "127.0.0.1", 7050)]
     [InlineData("127.0.0.1:9000", "grpc", "127.0.0.1", 9000)]
     [InlineData("GRPC://localhost:1", "grpc", "localhost", 1)]
-    [InlineData("grpc://[::1]:7050", "grpc", "[::1]", 7050)]
+    [InlineData("grpc://[::1]:7050", "grpc", "::1", 7050)]
+    [InlineData("udp://[::1]:7052", "udp", "::1", 7052)]
     public void Address_Parse_ReadsSchemeHostAndPort(string text, string scheme, string host, int port)
     {
         Assert.Equal(new ModulusAddress(scheme, host, port), ModulusAddress.Parse(text));
+        Assert.Equal(ModulusAddress.Parse(text), ModulusAddress.Parse(ModulusAddress.Parse(text).ToString()));
     }
 
     [Theory]

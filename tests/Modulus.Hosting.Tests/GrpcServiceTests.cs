@@ -46,6 +46,18 @@ public sealed class GrpcServiceTests : IAsyncLifetime
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, response.Status);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("modulus.v1.ModuleService")]
+    public async Task Health_ReportsServing_ForTheServiceName(string service)
+    {
+        var health = new Health.HealthClient(_channel);
+        var response = await health.CheckAsync(new HealthCheckRequest { Service = service });
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, response.Status);
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => health.CheckAsync(new HealthCheckRequest { Service = "no.such.Service" }).ResponseAsync);
+        Assert.Equal(Grpc.Core.StatusCode.NotFound, unknown.StatusCode);
+    }
+
     [Fact]
     public async Task Reflection_ListsTheModuleAndHealthServices()
     {

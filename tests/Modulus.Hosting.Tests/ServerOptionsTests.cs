@@ -21,6 +21,20 @@ public class ServerOptionsTests
     }
 
     [Fact]
+    public async Task Start_ConnectionLimitsOutOfRange_AreRefusedNamingTheSetting()
+    {
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(o =>
+        {
+            o.ConnectionStartTimeout = TimeSpan.Zero;
+            o.IdleTimeout = TimeSpan.FromSeconds(-1);
+            o.MaxConnectionsPerAddress = 0;
+        }));
+        Assert.Contains("Modulus:ConnectionStartTimeout must be positive", ex.Message);
+        Assert.Contains("Modulus:IdleTimeout must be positive", ex.Message);
+        Assert.Contains("MaxConnectionsPerAddress", ex.Message);
+    }
+
+    [Fact]
     public async Task Start_OptionsFromConfiguration_AreBoundAndCodeWinsOverThem()
     {
         using var tree = new Modulus.Testing.TempTree();

@@ -55,6 +55,13 @@ public class TensorTests
     }
 
     [Fact]
+    public void Create_ShapeWhoseByteCountOverflows_Throws()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Tensor.Create(DType.FP32, [1L << 62], ReadOnlyMemory<byte>.Empty));
+        Assert.Contains("too large", ex.Message);
+    }
+
+    [Fact]
     public void Create_BytesTensorWithTruncatedElement_Throws()
     {
         var ex = Assert.Throws<ArgumentException>(() => Tensor.Create(DType.BYTES, [1], new byte[] { 9, 0, 0, 0, 1 }));

@@ -57,6 +57,14 @@ public class ValueJsonTests
     }
 
     [Fact]
+    public void TryParse_NestingOverTheLimit_SaysTheLimit_AndAtTheLimitParses()
+    {
+        Assert.True(ValueJson.TryParse(new string('[', 64) + new string(']', 64), out _));
+        var ex = Assert.Throws<FormatException>(() => ValueJson.TryParse(new string('[', 65) + new string(']', 65), out _));
+        Assert.Contains("at most 64 levels deep", ex.Message);
+    }
+
+    [Fact]
     public void TryParse_NotJson_ReturnsFalse()
     {
         Assert.False(ValueJson.TryParse("hello world", out _));

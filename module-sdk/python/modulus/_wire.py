@@ -138,9 +138,17 @@ def encode_call_request(module, endpoint, args, kwargs, deadline_ms=0, request_i
     return body
 
 
-def encode_envelope(request_id, field, payload):
-    """An Envelope: 2 call_request, 4 list_request, 6 info_request, 9 host_request."""
-    return _key(1, _VARINT) + _varint(request_id) + _len(field, payload)
+def encode_envelope(request_id, field, payload, pad_to=0):
+    """An Envelope: 2 call_request, 4 list_request, 6 info_request, 9 host_request; padded (field 15) to
+    at least ``pad_to`` bytes, as a UDP host asks: it never answers with more than 3 times the bytes it got."""
+    envelope = _key(1, _VARINT) + _varint(request_id) + _len(field, payload)
+    missing = pad_to - len(envelope)
+    if missing <= 0:
+        return envelope
+    padding = max(missing - 1 - len(_varint(missing)), 0)
+    while len(envelope) + len(_len(15, bytes(padding))) < pad_to:
+        padding += 1
+    return envelope + _len(15, bytes(padding))
 
 
 def encode_info_request(module):
@@ -312,11 +320,19 @@ def decode_list_response(data):
 
 
 def decode_envelope(data):
-    """(id, field number of the body, body bytes)."""
+    """(id, field number of the body, body bytes); padding (15) and pad_to (16) are not the body."""
     request_id, body_field, body = 0, 0, b""
     for field, _, value in fields(data):
         if field == 1:
             request_id = value
-        else:
+        elif field < 15:
             body_field, body = field, value
     return request_id, body_field, body
+
+
+def envelope_pad_to(data):
+    """The size a UDP host asks the request to be padded to (field 16), or 0."""
+    for field, _, value in fields(data):
+        if field == 16:
+            return value
+    return 0

@@ -21,6 +21,7 @@ its key) and signs every call for that host and chain only; ``host=(address, cha
 
 import os
 import re
+import secrets
 import socket
 import struct
 import threading
@@ -43,6 +44,9 @@ _ERRORS = {
 }
 
 MAX_DATAGRAM = 65_507
+# UDP requests are padded to this (as QUIC pads its first datagram): a host answers at most 3 times
+# the bytes it receives, so that a spoofed source cannot turn it into an amplifier.
+MIN_UDP_REQUEST = 1200
 
 
 def error(code, message):
@@ -91,7 +95,6 @@ class Client:
         self.url = url
         self.timeout = timeout
         self._transport = transports[parsed.scheme](parsed.hostname, parsed.port)
-        self._next_id = 0
         self._lock = threading.Lock()
         self.signer = _signer(key, passphrase)
         self._host = tuple(host) if host is not None else None
@@ -164,9 +167,12 @@ class Client:
         self.close()
 
     def _id(self):
-        with self._lock:
-            self._next_id += 1
-            return self._next_id
+        # Random 64-bit ids, never 0: a UDP host keys its replay cache on source, id and content,
+        # and an id nobody can guess is one nobody can answer for in advance.
+        while True:
+            request_id = secrets.randbits(64)
+            if request_id:
+                return request_id
 
 
 class _EnvelopeTransport:
@@ -185,7 +191,7 @@ class _EnvelopeTransport:
         return self._answer(request_id, 9, host_request, 10, deadline)
 
     def _answer(self, request_id, field, payload, answer_field, deadline):
-        body_field, body = self._exchange(request_id, _wire.encode_envelope(request_id, field, payload), deadline)
+        body_field, body = self._exchange(request_id, lambda pad_to: _wire.encode_envelope(request_id, field, payload, pad_to), deadline)
         if body_field == 8:
             raise error(*_wire.decode_error(body))
         if body_field != answer_field:
@@ -201,7 +207,8 @@ class _TcpTransport(_EnvelopeTransport):
         self._socket = None
         self._lock = threading.Lock()
 
-    def _exchange(self, request_id, envelope, deadline):
+    def _exchange(self, request_id, encode, deadline):
+        envelope = encode(0)
         with self._lock:
             try:
                 sock = self._connected(deadline)
@@ -252,10 +259,12 @@ class _UdpTransport(_EnvelopeTransport):
         self._socket.connect(self._address)
         self._lock = threading.Lock()
 
-    def _exchange(self, request_id, envelope, deadline):
+    def _exchange(self, request_id, encode, deadline):
+        envelope = encode(0)
         if len(envelope) > MAX_DATAGRAM:
             raise ResourceExhausted(f"the request is {len(envelope)} bytes, over UDP's {MAX_DATAGRAM}-byte datagram "
                                     "limit; call over tcp:// or grpc:// instead")
+        envelope = encode(MIN_UDP_REQUEST)
         wait = 0.05
         with self._lock:
             while time.time() < deadline:
@@ -264,9 +273,17 @@ class _UdpTransport(_EnvelopeTransport):
                     until = min(time.time() + wait, deadline)
                     while time.time() < until:
                         self._socket.settimeout(max(until - time.time(), 0.001))
-                        answer_id, body_field, body = _wire.decode_envelope(self._socket.recv(65536))
-                        if answer_id == request_id:
-                            return body_field, body
+                        datagram = self._socket.recv(65536)
+                        answer_id, body_field, body = _wire.decode_envelope(datagram)
+                        if answer_id != request_id:
+                            continue
+                        pad_to = _wire.envelope_pad_to(datagram)
+                        if pad_to and len(envelope) < pad_to <= MAX_DATAGRAM:
+                            # The answer is over 3 times this request: the host keeps it for a padded copy.
+                            envelope = encode(pad_to)
+                            self._socket.send(envelope)
+                            continue
+                        return body_field, body
                 except socket.timeout:
                     pass
                 except ConnectionRefusedError:
@@ -289,7 +306,7 @@ class _GrpcTransport:
             raise Unavailable("grpc:// needs grpcio (Debian: apt-get install python3-grpcio); "
                               "tcp:// and udp:// need nothing beyond the standard library") from ex
         self._grpc = grpc
-        self._target = f"{host}:{port}"
+        self._target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         self._channel = grpc.insecure_channel(self._target)
         self._call = self._channel.unary_unary("/modulus.v1.ModuleService/Call")
         self._list = self._channel.unary_unary("/modulus.v1.ModuleService/ListModules")

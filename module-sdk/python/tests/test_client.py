@@ -19,6 +19,21 @@ URLS = [u for u in os.environ.get("MODULUS_TEST_URLS", "").split(",") if u]
 class WireTests(unittest.TestCase):
     """The hand-written codec agrees with itself for every kind of value."""
 
+    def test_envelopes_pad_to_the_size_asked_and_padding_is_not_the_body(self):
+        for size in (0, 50, 130, 1200, 20_000):
+            envelope = _wire.encode_envelope(12345, 4, b"", size)
+            self.assertGreaterEqual(len(envelope), size)
+            self.assertLessEqual(len(envelope), max(size, 8) + 1)
+            self.assertEqual(_wire.decode_envelope(envelope), (12345, 4, b""))
+
+    def test_request_ids_are_random_64_bit(self):
+        client = modulus.client.Client("tcp://127.0.0.1:9")
+        ids = {client._id() for _ in range(100)}
+        self.assertEqual(len(ids), 100)
+        self.assertNotIn(0, ids)
+        self.assertTrue(any(i > 2 ** 32 for i in ids))
+        client.close()
+
     def test_values_round_trip(self):
         for value in [None, True, False, 0, -1, 2**63 - 1, -(2**63), 1.5, float("inf"), "", "héllo", b"\x00\xff",
                       [1, [2, [None]]], {"b": 1, "a": {"c": []}}]:
@@ -74,6 +89,12 @@ class CallerTests(unittest.TestCase):
                 self.assertEqual(["forward", "decode", "count"], [e["name"] for e in info["endpoints"]])
                 with self.assertRaises(modulus.NotFound):
                     host.info("no.such.module")
+
+    def test_udp_answer_larger_than_three_times_the_request_comes_after_padding(self):
+        # 20 KB back for a 1,200-byte request: the host asks for a padded copy, the caller sends it.
+        for url in [u for u in URLS if u.startswith("udp://")]:
+            with modulus.client.connect(url, timeout=20) as host:
+                self.assertEqual(host.call("util.echo", "y" * 20_000), "y" * 20_000)
 
     def test_udp_request_over_a_datagram_names_tcp(self):
         udp = [u for u in URLS if u.startswith("udp://")]

@@ -6,13 +6,11 @@ using StatusCode = Modulus.Sdk.StatusCode;
 namespace Modulus.Client.Internal;
 
 /// <summary>
-/// What the raw transports (TCP, UDP) share: every request is an envelope with an id of this
-/// transport's own, and its answer is matched back by that id, whatever order answers arrive in.
+/// What the raw transports (TCP, UDP) share: every request is an envelope with a random id, and its answer is matched back by that id, whatever order answers arrive in.
 /// </summary>
 internal abstract class EnvelopeTransport(ModulusAddress address) : IModulusTransport
 {
     private readonly ConcurrentDictionary<ulong, TaskCompletionSource<Envelope>> _pending = new();
-    private long _nextId;
 
     protected ModulusAddress Address { get; } = address;
 
@@ -68,14 +66,20 @@ internal abstract class EnvelopeTransport(ModulusAddress address) : IModulusTran
 
     private async Task<Envelope> ExchangeAsync(Envelope request, DateTime deadlineUtc, CancellationToken cancellationToken)
     {
-        request.Id = (ulong)Interlocked.Increment(ref _nextId);
+        var waiter = new TaskCompletionSource<Envelope>(TaskCreationOptions.RunContinuationsAsynchronously);
+        do
+        {
+            // Random 64-bit ids: a UDP host keys its replay cache by source and id, and an id nobody
+            // can guess is one nobody can answer for in advance.
+            request.Id = NewId();
+        }
+        while (!_pending.TryAdd(request.Id, waiter));
+
         if (request.CallRequest is { } call)
         {
             call.Id = request.Id;
         }
 
-        var waiter = new TaskCompletionSource<Envelope>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[request.Id] = waiter;
         try
         {
             var remaining = deadlineUtc - DateTime.UtcNow;
@@ -99,6 +103,20 @@ internal abstract class EnvelopeTransport(ModulusAddress address) : IModulusTran
         {
             _pending.TryRemove(request.Id, out _);
         }
+    }
+
+    /// <summary>A random request id, never 0 (the id of an answer to a request that could not be read).</summary>
+    private static ulong NewId()
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        ulong id;
+        do
+        {
+            System.Security.Cryptography.RandomNumberGenerator.Fill(bytes);
+            id = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        }
+        while (id == 0);
+        return id;
     }
 
     private ModulusException Unexpected(Envelope response) => response.BodyCase == Envelope.BodyOneofCase.Error

@@ -11,7 +11,9 @@ namespace Modulus.Client.Internal;
 /// <summary>
 /// The UDP transport: one datagram per request and per answer. A request without an answer is sent
 /// again with the same id, waiting twice as long each time; the host answers a repeat from its cache,
-/// so the module runs once however many copies arrive.
+/// so the module runs once however many copies arrive. Requests are padded to
+/// <see cref="UdpFraming.MinRequestBytes"/>, and a request whose answer is larger than the host may
+/// send for it (3 times its size) is sent again padded as far as the host asks.
 /// </summary>
 internal sealed class UdpTransport(ModulusAddress address) : EnvelopeTransport(address)
 {
@@ -19,44 +21,70 @@ internal sealed class UdpTransport(ModulusAddress address) : EnvelopeTransport(a
     private static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(1);
 
     private readonly SemaphoreSlim _openGate = new(1, 1);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, TaskCompletionSource<int>> _padRequests = new();
     private Socket? _socket;
+    private Task? _receiving;
 
-    public override ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         _socket?.Dispose();
-        _openGate.Dispose();
-        return ValueTask.CompletedTask;
-    }
-
-    protected override async Task SendAsync(Envelope request, Task<Envelope> answered, DateTime deadlineUtc, CancellationToken cancellationToken)
-    {
-        var datagram = request.ToByteArray();
-        if (datagram.Length > UdpFraming.MaxDatagramBytes)
+        if (_receiving is { } receiving)
         {
-            throw UdpFraming.TooLarge("request", datagram.Length);
+            await receiving.ConfigureAwait(false);
         }
 
-        var socket = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        _ = RetransmitAsync(socket, datagram, answered, deadlineUtc, cancellationToken);
+        _openGate.Dispose();
     }
 
     /// <summary>Sends, then sends again after each wait without an answer, until answered or out of time.</summary>
-    private static async Task RetransmitAsync(Socket socket, byte[] datagram, Task<Envelope> answered, DateTime deadlineUtc, CancellationToken cancellationToken)
+    protected override async Task SendAsync(Envelope request, Task<Envelope> answered, DateTime deadlineUtc, CancellationToken cancellationToken)
     {
-        var wait = FirstRetry;
-        while (!answered.IsCompleted && DateTime.UtcNow < deadlineUtc && !cancellationToken.IsCancellationRequested)
+        var size = request.CalculateSize();
+        if (size > UdpFraming.MaxDatagramBytes)
         {
-            try
+            throw UdpFraming.TooLarge("request", size);
+        }
+
+        var datagram = UdpFraming.ToPaddedDatagram(request, UdpFraming.MinRequestBytes);
+
+        var socket = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var padRequested = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _padRequests[request.Id] = padRequested;
+        try
+        {
+            var wait = FirstRetry;
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            while (!answered.IsCompleted && DateTime.UtcNow < deadlineUtc && !cancellationToken.IsCancellationRequested)
             {
-                await socket.SendAsync(datagram, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
-            {
-                // The receive side reports an unreachable host; a failed send is another lost datagram.
+                try
+                {
+                    await socket.SendAsync(datagram, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+                {
+                    // The receive side reports an unreachable host; a failed send is another lost datagram.
+                }
+
+                var left = deadlineUtc - DateTime.UtcNow;
+                var delay = Task.Delay(left < wait ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : wait, stop.Token);
+                var woke = await Task.WhenAny(answered, delay, padRequested.Task).ConfigureAwait(false);
+                if (woke == padRequested.Task)
+                {
+                    // The answer is larger than the host may send for this size: send the same request padded.
+                    datagram = UdpFraming.ToPaddedDatagram(request, padRequested.Task.Result);
+                    padRequested = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _padRequests[request.Id] = padRequested;
+                    continue;
+                }
+
+                wait = wait * 2 < LongestRetry ? wait * 2 : LongestRetry;
             }
 
-            await Task.WhenAny(answered, Task.Delay(wait, CancellationToken.None)).ConfigureAwait(false);
-            wait = wait * 2 < LongestRetry ? wait * 2 : LongestRetry;
+            await stop.CancelAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _padRequests.TryRemove(request.Id, out _);
         }
     }
 
@@ -86,7 +114,7 @@ internal sealed class UdpTransport(ModulusAddress address) : EnvelopeTransport(a
             // A connected UDP socket hears only its host, and learns of "port unreachable" as an error.
             socket.Connect(new IPEndPoint(ip, Address.Port));
             _socket = socket;
-            _ = ReceiveLoopAsync(socket);
+            _receiving = ReceiveLoopAsync(socket);
             return socket;
         }
         finally
@@ -117,7 +145,14 @@ internal sealed class UdpTransport(ModulusAddress address) : EnvelopeTransport(a
 
             try
             {
-                Deliver(UdpFraming.Parse(buffer.AsSpan(0, received)));
+                var answer = UdpFraming.Parse(buffer.AsSpan(0, received));
+                if (answer.PadTo > 0 && _padRequests.TryGetValue(answer.Id, out var padRequested) && answer.PadTo <= UdpFraming.MaxDatagramBytes)
+                {
+                    padRequested.TrySetResult((int)answer.PadTo);
+                    continue;
+                }
+
+                Deliver(answer);
             }
             catch (InvalidProtocolBufferException)
             {

@@ -8,9 +8,9 @@ namespace Modulus.Hosting.Internal;
 
 /// <summary>
 /// Gives Kestrel the host's listeners: gRPC (HTTP/2 only) and raw TCP, each when its transport was
-/// added and its port is set. Kestrel owns the sockets, the connection limit and shutdown.
+/// added and its port is set. Kestrel owns the sockets and shutdown; the connection budget admits connections.
 /// </summary>
-internal sealed class ModulusKestrelSetup(IOptions<ModulusServerOptions> options, IOptions<ModulusTransports> transports, ModulusListeners listeners) : IConfigureOptions<KestrelServerOptions>
+internal sealed class ModulusKestrelSetup(IOptions<ModulusServerOptions> options, IOptions<ModulusTransports> transports, ModulusListeners listeners, ConnectionBudget budget) : IConfigureOptions<KestrelServerOptions>
 {
     public void Configure(KestrelServerOptions kestrel)
     {
@@ -19,13 +19,21 @@ internal sealed class ModulusKestrelSetup(IOptions<ModulusServerOptions> options
         // gRPC enforces MaxRequestBytes per message and answers RESOURCE_EXHAUSTED; Kestrel's own
         // body limit would cut the stream instead and the caller would see UNKNOWN.
         kestrel.Limits.MaxRequestBodySize = null;
-        kestrel.Limits.MaxConcurrentConnections = settings.MaxConnections;
+        // Kestrel counts its limit per listener; the host-wide budget and the per-address cap are
+        // the ConnectionBudget middleware's, in front of both listeners.
+        kestrel.Limits.MaxConcurrentConnections = null;
+        kestrel.Limits.KeepAliveTimeout = settings.IdleTimeout;
+        kestrel.Limits.RequestHeadersTimeout = settings.ConnectionStartTimeout;
+        kestrel.Limits.Http2.KeepAlivePingDelay = settings.Http2KeepAlivePingDelay;
+        kestrel.Limits.Http2.KeepAlivePingTimeout = settings.Http2KeepAlivePingTimeout;
+        kestrel.Limits.Http2.MaxStreamsPerConnection = settings.MaxStreamsPerConnection;
         var address = ModulusServerOptionsValidator.ParseHost(settings.Host);
         if (added.Grpc && settings.GrpcPort is { } grpcPort)
         {
             kestrel.Listen(address, grpcPort, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
+                listen.Use(next => budget.Admit(next, "gRPC"));
                 listeners.Grpc = listen;
             });
         }
@@ -34,6 +42,7 @@ internal sealed class ModulusKestrelSetup(IOptions<ModulusServerOptions> options
         {
             kestrel.Listen(address, tcpPort, listen =>
             {
+                listen.Use(next => budget.Admit(next, "TCP"));
                 listen.UseConnectionHandler<TcpConnectionHandler>();
                 listeners.Tcp = listen;
             });

@@ -27,7 +27,7 @@ internal sealed class ModulusServerOptionsValidator : IValidateOptions<ModulusSe
             failures.Add("every transport is switched off; give a gRPC, TCP or UDP port (0 picks a free one)");
         }
 
-        foreach (var (setting, value) in new[] { ("FrameTimeout", options.FrameTimeout), ("UdpReplayWindow", options.UdpReplayWindow), ("ClockSkew", options.ClockSkew) })
+        foreach (var (setting, value) in new[] { ("FrameTimeout", options.FrameTimeout), ("ConnectionStartTimeout", options.ConnectionStartTimeout), ("IdleTimeout", options.IdleTimeout), ("Http2KeepAlivePingDelay", options.Http2KeepAlivePingDelay), ("Http2KeepAlivePingTimeout", options.Http2KeepAlivePingTimeout), ("UdpReplayWindow", options.UdpReplayWindow), ("ClockSkew", options.ClockSkew) })
         {
             if (value <= TimeSpan.Zero)
             {
@@ -35,9 +35,14 @@ internal sealed class ModulusServerOptionsValidator : IValidateOptions<ModulusSe
             }
         }
 
-        if (options.MaxConnections < 1 || options.MaxRequestBytes < 1 || options.MaxCallsPerConnection < 1)
+        if (options.MaxConnections < 1 || options.MaxConnectionsPerAddress < 1 || options.MaxRequestBytes < 1 || options.MaxCallsPerConnection < 1 || options.MaxStreamsPerConnection < 1)
         {
-            failures.Add("Modulus:MaxConnections, MaxRequestBytes and MaxCallsPerConnection must be at least 1");
+            failures.Add("Modulus:MaxConnections, MaxConnectionsPerAddress, MaxRequestBytes, MaxCallsPerConnection and MaxStreamsPerConnection must be at least 1");
+        }
+
+        if (options.UdpReplayCacheBytes < 64 * 1024)
+        {
+            failures.Add($"Modulus:UdpReplayCacheBytes {options.UdpReplayCacheBytes} is below 65536: the cache must hold at least one answer of the largest datagram");
         }
 
         // A damaged host key stops the start with its path, rather than failing the first signed call.

@@ -47,7 +47,18 @@ public static class TcpFraming
 
     /// <summary>Reads an envelope from a frame's payload.</summary>
     /// <exception cref="InvalidProtocolBufferException">The payload is not an envelope.</exception>
-    public static Envelope ParseEnvelope(ReadOnlySequence<byte> payload) => Envelope.Parser.ParseFrom(payload);
+    public static Envelope ParseEnvelope(ReadOnlySequence<byte> payload)
+    {
+        try
+        {
+            return Envelope.Parser.ParseFrom(payload);
+        }
+        catch (InvalidProtocolBufferException ex) when (EnvelopeReader.IsTooDeep(ex))
+        {
+            // Values may nest 64 levels, deeper than protobuf's default limit reads.
+            return EnvelopeReader.ParseDeep(payload.ToArray());
+        }
+    }
 
     /// <summary>Writes a message as one frame.</summary>
     public static void WriteFrame(IBufferWriter<byte> writer, IMessage message)

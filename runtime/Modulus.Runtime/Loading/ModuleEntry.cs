@@ -28,19 +28,30 @@ internal sealed class ModuleEntry
             : null;
         if (limits.RatePerCaller > 0)
         {
-            // A token bucket per caller: a burst of up to one second's worth, refilled one call at a time.
-            var period = TimeSpan.FromSeconds(1 / limits.RatePerCaller);
-            var burst = Math.Max(1, (int)limits.RatePerCaller);
-            CallerLimiter = PartitionedRateLimiter.Create<string, string>(caller => RateLimitPartition.GetTokenBucketLimiter(caller, _ => new TokenBucketRateLimiterOptions
+            // A token bucket per caller: a burst of up to one second's worth, refilled one call at a
+            // time. Signed callers also draw on a bucket of their IP address, SignersPerAddress times
+            // as large, so that a fresh key (or random bytes that recover to a random address) per
+            // call cannot get around the rate.
+            CallerLimiter = PartitionedRateLimiter.Create<string, string>(caller =>
             {
-                TokenLimit = burst,
-                TokensPerPeriod = 1,
-                ReplenishmentPeriod = period,
-                QueueLimit = 0,
-                AutoReplenishment = true,
-            }));
+                var rate = limits.RatePerCaller * (caller.StartsWith(SignedAddressPrefix, StringComparison.Ordinal) ? SignersPerAddress : 1);
+                return RateLimitPartition.GetTokenBucketLimiter(caller, _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = Math.Max(1, (int)rate),
+                    TokensPerPeriod = 1,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1 / rate),
+                    QueueLimit = 0,
+                    AutoReplenishment = true,
+                });
+            });
         }
     }
+
+    /// <summary>How many signers' rate one IP address may carry (callers behind one NAT, say).</summary>
+    public const int SignersPerAddress = 4;
+
+    /// <summary>The partition of the IP-address bucket that signed calls draw on.</summary>
+    public const string SignedAddressPrefix = "signed-from:";
 
     /// <summary>Limits each caller's call rate; null when the module sets no rate.</summary>
     public PartitionedRateLimiter<string>? CallerLimiter { get; }

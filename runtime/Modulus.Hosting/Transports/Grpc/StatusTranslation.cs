@@ -8,7 +8,7 @@ namespace Modulus.Hosting.Transports.Grpc;
 internal static class StatusTranslation
 {
     public static RpcException ToRpcException(ModulusException ex) =>
-        new(new Status((global::Grpc.Core.StatusCode)(int)ex.Code, ex.Message));
+        new(new Status((global::Grpc.Core.StatusCode)(int)ex.Code, Protocol.CallMapper.BoundMessage(ex.Message)));
 
     public static ModulusException InvalidRequest(string message) => new(StatusCode.InvalidArgument, message);
 }

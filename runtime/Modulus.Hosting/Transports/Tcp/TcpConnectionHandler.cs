@@ -14,7 +14,8 @@ namespace Modulus.Hosting.Transports.Tcp;
 /// The raw TCP transport as a Kestrel connection handler: Kestrel owns the sockets, limits and
 /// shutdown; this owns the protocol. Many calls are in flight on one connection, answered by id in
 /// whatever order they finish. A connection that breaks the protocol (a frame over the limit, bytes
-/// that are not an envelope, a frame that never finishes) is closed with a logged reason.
+/// that are not an envelope, a frame that never finishes) is closed with a logged reason, and so is
+/// one that stays silent with no call in flight for the idle timeout.
 /// </summary>
 internal sealed class TcpConnectionHandler(CallDispatcher dispatcher, IOptions<ModulusServerOptions> options, ILogger<TcpConnectionHandler> logger) : ConnectionHandler
 {
@@ -25,41 +26,84 @@ internal sealed class TcpConnectionHandler(CallDispatcher dispatcher, IOptions<M
         var responses = Channel.CreateBounded<Envelope>(new BoundedChannelOptions(settings.MaxCallsPerConnection) { SingleReader = true });
         var writer = WriteResponsesAsync(responses.Reader, connection.Transport.Output, closed);
         using var slots = new SemaphoreSlim(settings.MaxCallsPerConnection);
-        using var frameTimer = new CancellationTokenSource();
+        using var timer = new ReadDeadline(connection.Transport.Input);
         var inFlight = new List<Task>();
         var input = connection.Transport.Input;
         var partialFrame = false;
+        // A timer that fired just after its read returned cancels the next read instead: ignore that one.
+        var staleCancel = false;
         var peer = (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address.ToString();
         try
         {
             while (true)
             {
-                ReadResult result;
-                if (partialFrame)
+                // A frame that has begun must finish within the frame timeout; between frames, a
+                // connection with no call in flight may stay silent for the idle timeout.
+                timer.Arm(partialFrame ? settings.FrameTimeout : settings.IdleTimeout);
+                var result = await input.ReadAsync(closed).ConfigureAwait(false);
+                if (timer.Disarm())
                 {
-                    // A frame has begun: the rest must come within the frame timeout.
-                    frameTimer.CancelAfter(settings.FrameTimeout);
-                    using var both = CancellationTokenSource.CreateLinkedTokenSource(frameTimer.Token, closed);
-                    result = await input.ReadAsync(both.Token).ConfigureAwait(false);
-                    frameTimer.TryReset();
+                    staleCancel = !result.IsCanceled;
                 }
-                else
+                else if (result.IsCanceled && staleCancel)
                 {
-                    result = await input.ReadAsync(closed).ConfigureAwait(false);
+                    staleCancel = false;
+                    input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                    continue;
                 }
 
                 var buffer = result.Buffer;
+                if (result.IsCanceled)
+                {
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                    if (partialFrame)
+                    {
+                        HostingLog.TcpConnectionDropped(logger, connection.RemoteEndPoint?.ToString(), $"a frame did not finish within {settings.FrameTimeout.TotalSeconds:0.###} s");
+                        break;
+                    }
+
+                    if (inFlight.Exists(t => !t.IsCompleted))
+                    {
+                        continue;
+                    }
+
+                    HostingLog.TcpConnectionIdle(logger, connection.RemoteEndPoint?.ToString(), settings.IdleTimeout.TotalSeconds);
+                    break;
+                }
+
+                var tooLarge = false;
                 try
                 {
-                    while (TcpFraming.TryReadFrame(ref buffer, settings.MaxRequestBytes, out var payload))
+                    Envelope? tooLargeAnswer;
+                    while (TryReadFrame(ref buffer, settings.MaxRequestBytes, out var payload, out tooLargeAnswer))
                     {
-                        var request = TcpFraming.ParseEnvelope(payload);
+                        var read = EnvelopeReader.Read(payload);
+                        if (read.Error is { } refused)
+                        {
+                            // A whole frame that breaks a value rule: refuse that request, keep the connection.
+                            await responses.Writer.WriteAsync(new Envelope { Id = read.Id, Error = new Error { Code = (int)refused.Code, Message = refused.Message } }, closed).ConfigureAwait(false);
+                            continue;
+                        }
+
                         await slots.WaitAsync(closed).ConfigureAwait(false);
                         inFlight.RemoveAll(t => t.IsCompleted);
-                        inFlight.Add(AnswerAsync(request, peer, responses.Writer, slots, closed));
+                        inFlight.Add(AnswerAsync(read.Envelope!, peer, responses.Writer, slots, closed));
+                    }
+
+                    if (tooLargeAnswer is not null)
+                    {
+                        // The stream cannot be read past a frame it will not take: answer, then close.
+                        tooLarge = true;
+                        HostingLog.TcpConnectionDropped(logger, connection.RemoteEndPoint?.ToString(), tooLargeAnswer.Error.Message);
+                        await responses.Writer.WriteAsync(tooLargeAnswer, closed).ConfigureAwait(false);
                     }
 
                     partialFrame = !buffer.IsEmpty;
+                    if (tooLarge)
+                    {
+                        break;
+                    }
+
                     if (result.IsCompleted)
                     {
                         if (partialFrame)
@@ -78,17 +122,9 @@ internal sealed class TcpConnectionHandler(CallDispatcher dispatcher, IOptions<M
 
             await Task.WhenAll(inFlight).ConfigureAwait(false);
         }
-        catch (FrameTooLargeException ex)
-        {
-            HostingLog.TcpConnectionDropped(logger, connection.RemoteEndPoint?.ToString(), ex.Message);
-        }
         catch (InvalidProtocolBufferException ex)
         {
             HostingLog.TcpConnectionDropped(logger, connection.RemoteEndPoint?.ToString(), $"a frame is not a modulus.v1.Envelope ({ex.Message})");
-        }
-        catch (OperationCanceledException) when (frameTimer.IsCancellationRequested && !closed.IsCancellationRequested)
-        {
-            HostingLog.TcpConnectionDropped(logger, connection.RemoteEndPoint?.ToString(), $"a frame did not finish within {settings.FrameTimeout.TotalSeconds:0.#} s");
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionResetException)
         {
@@ -98,6 +134,34 @@ internal sealed class TcpConnectionHandler(CallDispatcher dispatcher, IOptions<M
         {
             responses.Writer.TryComplete();
             await writer.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="TcpFraming.TryReadFrame"/>, but a frame over the limit gives the RESOURCE_EXHAUSTED
+    /// answer to send (with the request's id when its first bytes have arrived, else 0) instead of throwing.
+    /// </summary>
+    private static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, int maxFrameBytes, out ReadOnlySequence<byte> payload, out Envelope? tooLarge)
+    {
+        tooLarge = null;
+        try
+        {
+            return TcpFraming.TryReadFrame(ref buffer, maxFrameBytes, out payload);
+        }
+        catch (FrameTooLargeException ex)
+        {
+            payload = default;
+            var id = EnvelopeReader.ReadId(buffer.Slice(TcpFraming.HeaderSize));
+            tooLarge = new Envelope
+            {
+                Id = id,
+                Error = new Error
+                {
+                    Code = (int)Sdk.StatusCode.ResourceExhausted,
+                    Message = $"{ex.Message} (Modulus:MaxRequestBytes); send less per call, or ask the host to raise its limit",
+                },
+            };
+            return false;
         }
     }
 
@@ -145,5 +209,43 @@ internal sealed class TcpConnectionHandler(CallDispatcher dispatcher, IOptions<M
         {
             await output.CompleteAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// A timer that cancels the pending read when it fires (the read then returns
+    /// <see cref="ReadResult.IsCanceled"/>, and the pipe stays usable): one timer per connection,
+    /// re-armed per read, so the idle and frame timeouts cost no allocation per read.
+    /// </summary>
+    private sealed class ReadDeadline : IDisposable
+    {
+        private readonly Timer _timer;
+        private int _fired;
+        private int _armedAt;
+
+        public ReadDeadline(PipeReader input) => _timer = new Timer(
+            static state =>
+            {
+                var (deadline, reader) = ((ReadDeadline, PipeReader))state!;
+                Interlocked.Increment(ref deadline._fired);
+                reader.CancelPendingRead();
+            },
+            (this, input),
+            Timeout.Infinite,
+            Timeout.Infinite);
+
+        public void Arm(TimeSpan timeout)
+        {
+            _armedAt = Volatile.Read(ref _fired);
+            _timer.Change(timeout, Timeout.InfiniteTimeSpan);
+        }
+
+        /// <summary>Stops the timer; true when it fired since it was armed.</summary>
+        public bool Disarm()
+        {
+            _timer.Change(Timeout.Infinite, Timeout.Infinite);
+            return Volatile.Read(ref _fired) != _armedAt;
+        }
+
+        public void Dispose() => _timer.Dispose();
     }
 }

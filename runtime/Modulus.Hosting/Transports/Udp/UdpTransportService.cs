@@ -13,15 +13,22 @@ namespace Modulus.Hosting.Transports.Udp;
 /// <summary>
 /// The UDP transport: one envelope per datagram each way. A caller retransmits on loss with the
 /// same request id; the host answers a retransmission from a short replay cache (or, while the first
-/// copy still runs, by that run's answer) so a module never runs twice for one request.
+/// copy still runs, by that run's answer) so a module never runs twice for one request. The cache is
+/// keyed by source, id and a hash of the request's content, and bounded in bytes. No source is
+/// validated, so no answer is more than <see cref="UdpFraming.AmplificationLimit"/> times the datagram
+/// it answers: a larger one is replaced by a short error asking the caller to pad its request.
 /// </summary>
 internal sealed class UdpTransportService(CallDispatcher dispatcher, IOptions<ModulusServerOptions> options, ILogger<UdpTransportService> logger) : BackgroundService
 {
-    /// <summary>The most answers kept for replay; the oldest go first beyond it.</summary>
+    /// <summary>The most answers kept for replay, whatever their size; the oldest go first beyond it.</summary>
     private const int MaxReplayEntries = 65_536;
 
-    private readonly ConcurrentDictionary<(IPEndPoint Remote, ulong Id), Task<byte[]>> _replay = new();
-    private readonly ConcurrentQueue<((IPEndPoint Remote, ulong Id) Key, long Expires)> _replayOrder = new();
+    /// <summary>What a cache entry costs beside its answer's bytes (key, task, queue slot).</summary>
+    private const int EntryOverheadBytes = 256;
+
+    private readonly ConcurrentDictionary<ReplayKey, ReplayEntry> _replay = new();
+    private readonly ConcurrentQueue<(ReplayKey Key, ReplayEntry Entry, long Expires)> _replayOrder = new();
+    private long _replayBytes;
     private Socket? _socket;
 
     /// <summary>Where the transport listens, once started; null when UDP is switched off.</summary>
@@ -63,6 +70,7 @@ internal sealed class UdpTransportService(CallDispatcher dispatcher, IOptions<Mo
         var buffer = GC.AllocateArray<byte>(64 * 1024, pinned: true);
         EndPoint anyRemote = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         using var slots = new SemaphoreSlim(options.Value.MaxCallsPerConnection);
+        var sends = new List<Task>();
         while (!stoppingToken.IsCancellationRequested)
         {
             SocketReceiveFromResult received;
@@ -85,7 +93,15 @@ internal sealed class UdpTransportService(CallDispatcher dispatcher, IOptions<Mo
             Envelope request;
             try
             {
-                request = UdpFraming.Parse(buffer.AsSpan(0, received.ReceivedBytes));
+                var read = EnvelopeReader.Read(buffer.AsSpan(0, received.ReceivedBytes));
+                if (read.Error is { } refused)
+                {
+                    var refusal = UdpFraming.ToDatagram(new Envelope { Id = read.Id, Error = new Error { Code = (int)refused.Code, Message = refused.Message } });
+                    sends.Add(SendWhenReadyAsync(socket, Task.FromResult(refusal), read.Id, received.ReceivedBytes, remote, stoppingToken));
+                    continue;
+                }
+
+                request = read.Envelope!;
             }
             catch (InvalidProtocolBufferException ex)
             {
@@ -93,40 +109,58 @@ internal sealed class UdpTransportService(CallDispatcher dispatcher, IOptions<Mo
                 continue;
             }
 
-            var key = (remote, request.Id);
+            var key = new ReplayKey(remote, request.Id, UdpFraming.ContentHash(request));
+            sends.RemoveAll(t => t.IsCompleted);
             if (_replay.TryGetValue(key, out var earlier))
             {
                 // A retransmission: answer it with the first run's answer, never run it again.
-                _ = SendWhenReadyAsync(socket, earlier, remote, stoppingToken);
+                sends.Add(SendWhenReadyAsync(socket, earlier.Answer, request.Id, received.ReceivedBytes, remote, stoppingToken));
                 continue;
             }
 
             await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
-            var answer = AnswerAsync(request, remote.Address.ToString(), slots, stoppingToken);
-            _replay[key] = answer;
-            _replayOrder.Enqueue((key, Environment.TickCount64 + (long)options.Value.UdpReplayWindow.TotalMilliseconds));
-            _ = SendWhenReadyAsync(socket, answer, remote, stoppingToken);
+            var entry = new ReplayEntry();
+            entry.Answer = AnswerAsync(request, entry, remote.Address.ToString(), slots, stoppingToken);
+            _replay[key] = entry;
+            _replayOrder.Enqueue((key, entry, Environment.TickCount64 + (long)options.Value.UdpReplayWindow.TotalMilliseconds));
+            sends.Add(SendWhenReadyAsync(socket, entry.Answer, request.Id, received.ReceivedBytes, remote, stoppingToken));
             ForgetExpired();
         }
+
+        // Answers still being sent go out (or are cancelled) before the socket closes.
+        await Task.WhenAll(sends).ConfigureAwait(false);
     }
 
-    private async Task<byte[]> AnswerAsync(Envelope request, string peer, SemaphoreSlim slots, CancellationToken stoppingToken)
+    /// <summary>The bytes the replay cache holds now (answers and their bookkeeping).</summary>
+    internal long ReplayBytes => Interlocked.Read(ref _replayBytes);
+
+    private async Task<byte[]> AnswerAsync(Envelope request, ReplayEntry entry, string peer, SemaphoreSlim slots, CancellationToken stoppingToken)
     {
         try
         {
             var response = await dispatcher.AnswerAsync(request, peer, stoppingToken).ConfigureAwait(false);
             var datagram = UdpFraming.ToDatagram(response);
-            if (datagram.Length <= UdpFraming.MaxDatagramBytes)
+            if (datagram.Length > UdpFraming.MaxDatagramBytes)
             {
-                return datagram;
+                var tooLarge = UdpFraming.TooLarge("result", datagram.Length);
+                datagram = UdpFraming.ToDatagram(new Envelope
+                {
+                    Id = request.Id,
+                    CallResponse = new CallResponse { Id = request.Id, Error = new Error { Code = (int)tooLarge.Code, Message = tooLarge.Message } },
+                });
             }
 
-            var tooLarge = UdpFraming.TooLarge("result", datagram.Length);
-            return UdpFraming.ToDatagram(new Envelope
+            lock (entry)
             {
-                Id = request.Id,
-                CallResponse = new CallResponse { Id = request.Id, Error = new Error { Code = (int)tooLarge.Code, Message = tooLarge.Message } },
-            });
+                // An entry evicted while its call ran never counts its answer.
+                if (!entry.Evicted)
+                {
+                    entry.Bytes = datagram.Length;
+                    Interlocked.Add(ref _replayBytes, datagram.Length);
+                }
+            }
+
+            return datagram;
         }
         finally
         {
@@ -134,11 +168,24 @@ internal sealed class UdpTransportService(CallDispatcher dispatcher, IOptions<Mo
         }
     }
 
-    private async Task SendWhenReadyAsync(Socket socket, Task<byte[]> answer, IPEndPoint remote, CancellationToken stoppingToken)
+    private async Task SendWhenReadyAsync(Socket socket, Task<byte[]> answer, ulong id, int requestBytes, IPEndPoint remote, CancellationToken stoppingToken)
     {
         try
         {
             var datagram = await answer.ConfigureAwait(false);
+            if (datagram.Length > (long)requestBytes * UdpFraming.AmplificationLimit)
+            {
+                // The source may be spoofed: ask for a padded copy (the answer stays cached for it).
+                var padRequest = UdpFraming.PadRequest(id, requestBytes, datagram.Length);
+                if (padRequest is null)
+                {
+                    HostingLog.UdpDatagramIgnored(logger, remote.ToString(), $"a {requestBytes}-byte request is too small to answer without amplification");
+                    return;
+                }
+
+                datagram = padRequest;
+            }
+
             await socket.SendToAsync(datagram, SocketFlags.None, remote, stoppingToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
@@ -150,11 +197,29 @@ internal sealed class UdpTransportService(CallDispatcher dispatcher, IOptions<Mo
     private void ForgetExpired()
     {
         var now = Environment.TickCount64;
+        var maxBytes = options.Value.UdpReplayCacheBytes;
         while (_replayOrder.TryPeek(out var oldest)
-            && (oldest.Expires <= now || _replayOrder.Count > MaxReplayEntries)
+            && (oldest.Expires <= now || _replayOrder.Count > MaxReplayEntries || _replayBytes + ((long)_replayOrder.Count * EntryOverheadBytes) > maxBytes)
             && _replayOrder.TryDequeue(out oldest))
         {
-            _replay.TryRemove(oldest.Key, out _);
+            _replay.TryRemove(new KeyValuePair<ReplayKey, ReplayEntry>(oldest.Key, oldest.Entry));
+            lock (oldest.Entry)
+            {
+                oldest.Entry.Evicted = true;
+                Interlocked.Add(ref _replayBytes, -oldest.Entry.Bytes);
+            }
         }
+    }
+
+    private readonly record struct ReplayKey(IPEndPoint Remote, ulong Id, UInt128 ContentHash);
+
+    private sealed class ReplayEntry
+    {
+        public Task<byte[]> Answer { get; set; } = null!;
+
+        /// <summary>The answer's bytes once counted in the cache's total.</summary>
+        public int Bytes { get; set; }
+
+        public bool Evicted { get; set; }
     }
 }
