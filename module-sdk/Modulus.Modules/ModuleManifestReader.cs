@@ -39,7 +39,8 @@ public static partial class ModuleManifestReader
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new ModuleManifestException(path, $"{directory} has no {ModuleManifest.FileName}; a module folder needs one (`modulus new NAME` makes one)");
+            // The path names the folder already: every caller prints it before the message.
+            throw new ModuleManifestException(path, "the file is missing; a module folder needs a module.json (`modulus new NAME` makes one)");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

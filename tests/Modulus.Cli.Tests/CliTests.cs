@@ -242,6 +242,31 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Contains("not valid JSON", badError);
     }
 
+    [Theory]
+    [InlineData("@")]
+    [InlineData("Text.Stats")]
+    [InlineData("text.stats@1.0")]
+    public async Task Install_MalformedTarget_IsRefusedInTheRulesSentence_BeforeAnyChainIsAsked(string target)
+    {
+        var (code, _, stderr) = await RunAsync("install", target, "--deployment", Path.Combine(_tree.Root, "absent.json"));
+
+        Assert.Equal(2, code);
+        Assert.DoesNotContain("deployment", stderr);
+        Assert.Contains(target.Contains('@') && target != "@" ? "is not a semantic version" : "is not a module name", stderr);
+    }
+
+    [Fact]
+    public async Task Pack_FolderWithoutManifest_NamesTheFileOnce()
+    {
+        var empty = Path.Combine(_tree.Root, "empty");
+        Directory.CreateDirectory(empty);
+
+        var (code, _, stderr) = await RunAsync("pack", empty);
+
+        Assert.Equal(2, code);
+        Assert.Equal($"error: {Path.Combine(empty, "module.json")}: the file is missing; a module folder needs a module.json (`modulus new NAME` makes one)", stderr.Trim());
+    }
+
     private async Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args)
     {
         using var stdout = new StringWriter();

@@ -21,6 +21,8 @@ internal static class InstallCommand
         access.AddChainOptions(command);
         command.SetAction((parse, cancellationToken) => ChainAction.RunAsync(output, async () =>
         {
+            // A malformed NAME[@VERSION] is the user's typo: say so before looking for a chain.
+            ModuleResolver.SplitTarget(parse.GetValue(target)!);
             var contracts = access.ReadOnly(parse);
             using var registry = access.Client(parse);
             var progress = new Progress(output.Error, quiet: parse.GetValue(json));
