@@ -40,6 +40,22 @@ public sealed record ModuleManifest
 
     /// <summary>Who may call the module.</summary>
     public ModuleAccess Access { get; init; } = ModuleAccess.Open;
+
+    /// <summary>Where the module's code runs: one of <see cref="ModuleIsolation.All"/>, <see cref="ModuleIsolation.Process"/> by default.</summary>
+    public string Isolation { get; init; } = ModuleIsolation.Process;
+}
+
+/// <summary>Where a module's code runs: <c>module.json</c>'s <c>isolation</c>.</summary>
+public static class ModuleIsolation
+{
+    /// <summary>In a worker process of its own, supervised by the host (the default): a crash, a hang or a leak ends the worker, not the host.</summary>
+    public const string Process = "process";
+
+    /// <summary>Inside the host process (C# only): a few microseconds less per call, but whatever the module does happens to the host.</summary>
+    public const string InProcess = "inprocess";
+
+    /// <summary>Every mode, in the order errors list them.</summary>
+    public static IReadOnlyList<string> All { get; } = [Process, InProcess];
 }
 
 /// <summary>The languages a manifest may name.</summary>
@@ -82,7 +98,8 @@ public sealed record ModuleAccess(string Mode, IReadOnlySet<string> Allow, BigIn
 /// <param name="MaxQueue">Calls waiting for a slot when <paramref name="MaxConcurrency"/> is reached; beyond it RESOURCE_EXHAUSTED.</param>
 /// <param name="MaxRequestBytes">The largest request accepted, in bytes.</param>
 /// <param name="RatePerCaller">Calls per second one caller (a signed address, else an IP address) may make; 0 for no limit.</param>
-public sealed record ModuleLimits(TimeSpan Timeout, int MaxConcurrency, int MaxQueue, int MaxRequestBytes, double RatePerCaller = 0)
+/// <param name="MemoryMb">The resident memory the module's worker may use, in MiB; 0 for the host's default.</param>
+public sealed record ModuleLimits(TimeSpan Timeout, int MaxConcurrency, int MaxQueue, int MaxRequestBytes, double RatePerCaller = 0, int MemoryMb = 0)
 {
     /// <summary>The limits of a manifest that sets none.</summary>
     public static ModuleLimits Default { get; } = new(TimeSpan.FromSeconds(30), 0, 64, 16 * 1024 * 1024);

@@ -15,12 +15,12 @@ public static partial class ModuleManifestReader
 
     private static readonly IReadOnlySet<string> Fields = new HashSet<string>(StringComparer.Ordinal)
     {
-        "$schema", "name", "version", "language", "entry", "description", "tags", "packages", "imports", "limits", "access",
+        "$schema", "name", "version", "language", "entry", "description", "tags", "packages", "imports", "limits", "access", "isolation",
     };
 
     private static readonly IReadOnlySet<string> LimitFields = new HashSet<string>(StringComparer.Ordinal)
     {
-        "timeout_ms", "max_concurrency", "max_queue", "max_request_bytes", "rate_per_caller",
+        "timeout_ms", "max_concurrency", "max_queue", "max_request_bytes", "rate_per_caller", "memory_mb",
     };
 
     private static readonly IReadOnlySet<string> AccessFields = new HashSet<string>(StringComparer.Ordinal) { "mode", "allow", "min_stake" };
@@ -136,6 +136,17 @@ public static partial class ModuleManifestReader
             }
         }
 
+        var isolation = OptionalString(root, "isolation", at) ?? ModuleIsolation.Process;
+        if (!ModuleIsolation.All.Contains(isolation))
+        {
+            throw at.Error($"\"isolation\" \"{ModuleName.Printable(isolation)}\" is not known; use {Quoted(ModuleIsolation.All)} (\"process\", the default, runs the module in a worker process of its own)");
+        }
+
+        if (isolation == ModuleIsolation.InProcess && language != ModuleLanguages.CSharp)
+        {
+            throw at.Error("\"isolation\": \"inprocess\" applies to csharp modules only; a Python interpreter lives only in worker processes, so that one module's interpreter, GIL or crash never reaches the host");
+        }
+
         return new ModuleManifest
         {
             Name = name,
@@ -149,6 +160,7 @@ public static partial class ModuleManifestReader
             Imports = imports,
             Limits = ReadLimits(root, at),
             Access = ReadAccess(root, at),
+            Isolation = isolation,
         };
     }
 
@@ -243,7 +255,8 @@ public static partial class ModuleManifestReader
             PositiveInt(limits, "max_concurrency", d.MaxConcurrency, allowZero: true, at),
             PositiveInt(limits, "max_queue", d.MaxQueue, allowZero: true, at),
             PositiveInt(limits, "max_request_bytes", d.MaxRequestBytes, allowZero: false, at),
-            rate);
+            rate,
+            PositiveInt(limits, "memory_mb", d.MemoryMb, allowZero: true, at));
     }
 
     private static ModuleAccess ReadAccess(JsonElement root, Context at)

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Modulus.Protocol;
 using Modulus.Runtime.Access;
 using Modulus.Runtime.Invocation;
+using Modulus.Runtime.Isolation;
 using Modulus.Runtime.Loading;
 using Modulus.Runtime.Tree;
 using Modulus.Sdk;
@@ -27,10 +28,12 @@ internal sealed class ModuleTree : IModuleCatalog, IModuleInvoker, IAsyncDisposa
     private HashSet<ModuleFault> _reportedFaults = [];
 
     private readonly IStakeOracle _stakes;
+    private readonly WorkerModuleLoader _workers;
 
-    public ModuleTree(IEnumerable<IModuleLoader> loaders, IStakeOracle stakes, IOptions<ModulusRuntimeOptions> options, ILogger<ModuleTree> logger)
+    public ModuleTree(IEnumerable<IModuleLoader> loaders, WorkerModuleLoader workers, IStakeOracle stakes, IOptions<ModulusRuntimeOptions> options, ILogger<ModuleTree> logger)
     {
         _stakes = stakes;
+        _workers = workers;
         _loaders = loaders.ToDictionary(l => l.Language, StringComparer.Ordinal);
         _options = options.Value;
         _logger = logger;
@@ -38,11 +41,23 @@ internal sealed class ModuleTree : IModuleCatalog, IModuleInvoker, IAsyncDisposa
 
     public string Root => Path.GetFullPath(_options.TreeRoot);
 
-    public IReadOnlyList<ModuleInfo> Modules => _snapshot.Infos;
+    public IReadOnlyList<ModuleInfo> Modules => _snapshot.Infos.Count == 0 || !_snapshot.Entries.Values.Any(e => e.Module.Failure is not null)
+        ? _snapshot.Infos
+        : _snapshot.Infos.Where(i => _snapshot.Entries[i.Name].Module.Failure is null).ToArray();
 
-    public IReadOnlyList<ModuleFault> Faults => _snapshot.Faults;
+    public IReadOnlyList<ModuleFault> Faults
+    {
+        get
+        {
+            var snapshot = _snapshot;
+            var failed = snapshot.Entries.Values.Where(e => e.Module.Failure is not null).ToArray();
+            return failed.Length == 0
+                ? snapshot.Faults
+                : [.. snapshot.Faults, .. failed.Select(e => new ModuleFault(e.Source.Directory, e.Module.Failure!))];
+        }
+    }
 
-    public ModuleInfo? Find(string name) => _snapshot.Entries.TryGetValue(name, out var entry) ? entry.Module.Info : null;
+    public ModuleInfo? Find(string name) => _snapshot.Entries.TryGetValue(name, out var entry) && entry.Module.Failure is null ? entry.Module.Info : null;
 
     public async Task ReloadAsync(CancellationToken cancellationToken)
     {
@@ -63,6 +78,11 @@ internal sealed class ModuleTree : IModuleCatalog, IModuleInvoker, IAsyncDisposa
         try
         {
             var module = entry.Module;
+            if (module.Failure is { } failure)
+            {
+                throw new ModulusException(StatusCode.Unavailable, $"module {call.Module} is failed: {failure}");
+            }
+
             if (!module.TryGetEndpoint(call.Endpoint, out var endpoint))
             {
                 throw new ModulusException(StatusCode.NotFound,
@@ -164,13 +184,12 @@ internal sealed class ModuleTree : IModuleCatalog, IModuleInvoker, IAsyncDisposa
         Task<Value>? running = null;
         try
         {
-            var pending = entry.Module.InvokeAsync(endpoint, arguments, context);
-            if (pending.IsCompletedSuccessfully)
-            {
-                return pending.Result;
-            }
-
-            running = pending.AsTask();
+            var module = entry.Module;
+            // Module code never runs on a transport's thread: an in-process module that blocks would
+            // stop the loop that reads the next call. A worker's module is a message on a socket.
+            running = module is WorkerModule
+                ? module.InvokeAsync(endpoint, arguments, context).AsTask()
+                : Task.Run(() => module.InvokeAsync(endpoint, arguments, context).AsTask(), CancellationToken.None);
             return await running.WaitAsync(deadlineSource.Token).ConfigureAwait(false);
         }
         catch (ModulusException)
@@ -270,15 +289,6 @@ internal sealed class ModuleTree : IModuleCatalog, IModuleInvoker, IAsyncDisposa
             }
         }
 
-        foreach (var language in toLoad.Select(s => s.Manifest.Language).Distinct().Order(StringComparer.Ordinal).Reverse())
-        {
-            // python before csharp: see PythonModuleLoader.Prepare.
-            if (_loaders.TryGetValue(language, out var loader))
-            {
-                loader.Prepare();
-            }
-        }
-
         var loaded = new ModuleEntry?[toLoad.Count];
         var loadFaults = new ModuleFault?[toLoad.Count];
         await Parallel.ForEachAsync(
@@ -348,6 +358,11 @@ internal sealed class ModuleTree : IModuleCatalog, IModuleInvoker, IAsyncDisposa
 
     private async Task<LoadedModule> LoadAsync(ModuleSource source, CancellationToken cancellationToken)
     {
+        if (source.Manifest.Isolation == ModuleIsolation.Process)
+        {
+            return await _workers.LoadAsync(source, cancellationToken).ConfigureAwait(false);
+        }
+
         if (!_loaders.TryGetValue(source.Manifest.Language, out var loader))
         {
             throw new ModuleLoadException(new ModuleFault(source.ManifestPath, $"no loader for language \"{source.Manifest.Language}\""));

@@ -28,8 +28,11 @@ public sealed class ModulusRuntimeOptions
     /// <summary>How long the tree must be quiet after a change before it is rescanned.</summary>
     public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>The embedded Python interpreter.</summary>
+    /// <summary>The embedded Python interpreter (started in the worker processes of Python modules).</summary>
     public PythonOptions Python { get; set; } = new();
+
+    /// <summary>The worker processes modules run in.</summary>
+    public WorkerOptions Workers { get; set; } = new();
 }
 
 /// <summary>Settings of the embedded CPython (section <c>Modulus:Runtime:Python</c>).</summary>

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 using Modulus.Runtime.Access;
 using Modulus.Runtime.CSharp;
 using Modulus.Runtime.Loading;
-using Modulus.Runtime.Python;
+using Modulus.Runtime.Isolation;
 using Modulus.Modules;
 
 namespace Modulus.Runtime;
@@ -14,8 +14,8 @@ namespace Modulus.Runtime;
 public static class RuntimeServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the module tree, the C# and Python loaders and invocation; the tree is loaded when the
-    /// host starts and watched while it runs.
+    /// Adds the module tree, the worker processes modules run in, the in-process C# loader and
+    /// invocation; the tree is loaded when the host starts and watched while it runs.
     /// </summary>
     public static IServiceCollection AddModulusRuntime(this IServiceCollection services, Action<ModulusRuntimeOptions>? configure = null)
     {
@@ -28,9 +28,10 @@ public static class RuntimeServiceCollectionExtensions
 
         services.TryAddSingleton<IStakeOracle, NoStakeOracle>();
         services.TryAddSingleton<CSharpCompiler>();
-        services.TryAddSingleton<PythonInterpreter>();
+        // In the host, only C# modules marked "inprocess" load here; every other module loads in a
+        // worker process (Isolation/ModulusWorker), which alone embeds Python.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModuleLoader, CSharpModuleLoader>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IModuleLoader, PythonModuleLoader>());
+        services.TryAddSingleton<WorkerModuleLoader>();
         services.TryAddSingleton<ModuleTree>();
         services.TryAddSingleton<IModuleCatalog>(sp => sp.GetRequiredService<ModuleTree>());
         services.TryAddSingleton<IModuleInvoker>(sp => sp.GetRequiredService<ModuleTree>());

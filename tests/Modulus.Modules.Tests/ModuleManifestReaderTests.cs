@@ -34,6 +34,9 @@ public class ModuleManifestReaderTests
         { """{ "version": "1.0.0", "language": "csharp", "entry": "M.cs", "packages": { "bad id!": "1.0.0" } }""", "is not a NuGet package id" },
         { """{ "version": "1.0.0", "language": "csharp", "entry": "M.cs", "imports": ["numpy"] }""", "it applies to python modules only" },
         { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "imports": ["num py"] }""", "is not a Python module name" },
+        { """{ "version": "1.0.0", "language": "csharp", "entry": "M.cs", "isolation": "container" }""", "\"isolation\" \"container\" is not known; use \"process\", \"inprocess\"" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "isolation": "inprocess" }""", "applies to csharp modules only; a Python interpreter lives only in worker processes" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "limits": { "memory_mb": -1 } }""", "limits.memory_mb must be" },
     };
 
     [Theory]

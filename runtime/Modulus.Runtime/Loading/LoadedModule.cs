@@ -19,6 +19,9 @@ internal abstract class LoadedModule : IAsyncDisposable
 
     public ModuleInfo Info { get; }
 
+    /// <summary>Why the module cannot serve now (its worker keeps crashing), or null while it can.</summary>
+    public virtual string? Failure => null;
+
     public bool TryGetEndpoint(string name, out EndpointSchema endpoint) => _endpoints.TryGetValue(name, out endpoint!);
 
     /// <summary>
@@ -35,11 +38,6 @@ internal interface IModuleLoader
 {
     /// <summary>The manifest language this loader serves (<c>csharp</c>, <c>python</c>).</summary>
     string Language { get; }
-
-    /// <summary>Called once before a batch of loads of this language, ahead of every other loader's loads.</summary>
-    void Prepare()
-    {
-    }
 
     /// <summary>Loads and initialises a module.</summary>
     /// <exception cref="ModuleLoadException">The module cannot be loaded; the fault says where and why.</exception>

@@ -17,22 +17,6 @@ internal sealed class PythonModuleLoader(PythonInterpreter interpreter, ILogger<
 {
     public string Language => "python";
 
-    /// <summary>
-    /// Starts the interpreter before any C# module of the batch loads: its start-up scan of loaded
-    /// assemblies would otherwise pin the C# modules loaded so far.
-    /// </summary>
-    public void Prepare()
-    {
-        try
-        {
-            interpreter.EnsureStarted();
-        }
-        catch (PythonUnavailableException)
-        {
-            // Each Python module reports this as its own fault when it loads.
-        }
-    }
-
     public Task<LoadedModule> LoadAsync(ModuleSource source, CancellationToken cancellationToken)
     {
         var entryPath = Path.Combine(source.Directory, source.Manifest.EntryFile);
