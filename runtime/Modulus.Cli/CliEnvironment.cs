@@ -25,5 +25,13 @@ internal static class CliEnvironment
     public const string PassphraseVariable = "MODULUS_PASSPHRASE";
 
     /// <summary>Any variable of the shorthands <see cref="CliConfiguration"/> maps to settings.</summary>
+    /// <summary>
+    /// The command that starts a worker when this process is the <c>modulus</c> program: itself, with
+    /// its hidden <c>worker</c> verb. Null when the CLI runs inside another program (a test), which
+    /// then uses the worker program beside it.
+    /// </summary>
+    public static IList<string>? WorkerCommand() =>
+        Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "modulus" ? [self, "worker"] : null;
+
     public static string? Read(string variable) => Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : null;
 }

@@ -50,6 +50,12 @@ internal static class ModulusCli
     /// <param name="keyRing">The key ring; the user's ($MODULUS_HOME/keys) when null.</param>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, KeyRing? keyRing = null)
     {
+        if (args is ["worker", ..])
+        {
+            // A host's worker process (see Modulus.Runtime.Isolation): hidden, and parsed by the worker itself.
+            return await Modulus.Runtime.Isolation.ModulusWorker.RunAsync(args[1..]).ConfigureAwait(false);
+        }
+
         var output = new CliOutput(stdout, stderr);
         var root = CreateRootCommand(output, () => keyRing ?? KeyRing.Default, args.Length > 0 && !args[0].StartsWith('-') ? args[0] : null);
         var parseResult = root.Parse(args);

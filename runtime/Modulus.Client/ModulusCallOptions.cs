@@ -24,8 +24,12 @@ public sealed record ModulusClientOptions
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 }
 
-/// <summary>What a host serves: its modules, and the module folders that failed to load.</summary>
-public sealed record ModuleListing(IReadOnlyList<Modulus.Sdk.ModuleInfo> Modules, IReadOnlyList<ModuleLoadFault> Faults);
+/// <summary>What a host serves: its modules, the module folders that failed to load, and the modules still loading.</summary>
+public sealed record ModuleListing(IReadOnlyList<Modulus.Sdk.ModuleInfo> Modules, IReadOnlyList<ModuleLoadFault> Faults)
+{
+    /// <summary>Modules the host found and is still loading; they answer UNAVAILABLE until they are ready.</summary>
+    public IReadOnlyList<string> Loading { get; init; } = [];
+}
 
 /// <summary>A module folder the host could not load.</summary>
 public sealed record ModuleLoadFault(string Path, string Reason);

@@ -125,7 +125,10 @@ public sealed class ModulusClient : IAsyncDisposable
         var response = await _transport.ListAsync(cancellationToken).ConfigureAwait(false);
         return new ModuleListing(
             response.Modules.Select(CallMapper.FromMessage).ToArray(),
-            response.Faults.Select(f => new ModuleLoadFault(f.Path, f.Reason)).ToArray());
+            response.Faults.Select(f => new ModuleLoadFault(f.Path, f.Reason)).ToArray())
+        {
+            Loading = response.Loading.ToArray(),
+        };
     }
 
     /// <summary>One module's description: version, language, endpoints and their signatures.</summary>

@@ -95,6 +95,8 @@ internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog cata
             response.Faults.Add(new Protocol.V1.ModuleFault { Path = fault.Path, Reason = fault.Reason });
         }
 
+        response.Loading.AddRange(catalog.Loading);
+
         return response;
     }
 

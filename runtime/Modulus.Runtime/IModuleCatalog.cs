@@ -13,10 +13,16 @@ public interface IModuleCatalog
     /// <summary>Module folders that could not be loaded, each with its file and reason.</summary>
     IReadOnlyList<ModuleFault> Faults { get; }
 
+    /// <summary>Modules found in the tree and still loading (their workers starting, their code compiling or importing).</summary>
+    IReadOnlyList<string> Loading { get; }
+
     /// <summary>The module served under <paramref name="name"/>, or null.</summary>
     ModuleInfo? Find(string name);
 
-    /// <summary>Rescans the tree and loads what changed; returns when the catalog reflects the tree.</summary>
+    /// <summary>
+    /// Rescans the tree and loads what changed; returns when the catalog reflects the tree. The host
+    /// loads the tree itself once it has started; awaiting this after start waits for that first load.
+    /// </summary>
     Task ReloadAsync(CancellationToken cancellationToken);
 }
 

@@ -46,9 +46,6 @@ internal static partial class RuntimeLog
     [LoggerMessage(13, LogLevel.Warning, "Watching {Root} for changes failed; modules will not be reloaded", EventName = "WatchFailed")]
     public static partial void WatchFailed(ILogger logger, string root, Exception exception);
 
-    [LoggerMessage(15, LogLevel.Warning, "This pythonnet version keeps every loaded assembly; reloaded C# modules will not free their memory while Python runs", EventName = "PythonTracksAssemblies")]
-    public static partial void PythonTracksAssemblies(ILogger logger);
-
     [LoggerMessage(14, LogLevel.Error, "Reloading the module tree failed", EventName = "ReloadFailed")]
     public static partial void ReloadFailed(ILogger logger, Exception exception);
 }

@@ -5,6 +5,9 @@ using Microsoft.Extensions.Options;
 using Modulus.Runtime.Access;
 using Modulus.Runtime.CSharp;
 using Modulus.Runtime.Loading;
+using Modulus.Runtime.Catalog;
+using Modulus.Runtime.Invocation;
+using Modulus.Runtime.Invocation.Steps;
 using Modulus.Runtime.Isolation;
 using Modulus.Modules;
 
@@ -32,10 +35,13 @@ public static class RuntimeServiceCollectionExtensions
         // worker process (Isolation/ModulusWorker), which alone embeds Python.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModuleLoader, CSharpModuleLoader>());
         services.TryAddSingleton<WorkerModuleLoader>();
-        services.TryAddSingleton<ModuleTree>();
-        services.TryAddSingleton<IModuleCatalog>(sp => sp.GetRequiredService<ModuleTree>());
-        services.TryAddSingleton<IModuleInvoker>(sp => sp.GetRequiredService<ModuleTree>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ModuleTreeService>());
+        services.TryAddSingleton<ModuleCatalog>();
+        services.TryAddSingleton<IModuleCatalog>(sp => sp.GetRequiredService<ModuleCatalog>());
+        services.TryAddSingleton<AccessStep>();
+        services.TryAddSingleton<DeadlineStep>();
+        services.TryAddSingleton<DispatchStep>();
+        services.TryAddSingleton<IModuleInvoker, ModuleInvoker>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ModuleCatalogService>());
         return services;
     }
 }

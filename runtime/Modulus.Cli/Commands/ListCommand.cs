@@ -25,6 +25,7 @@ internal static class ListCommand
                         {
                             modules = listing.Modules.Select(m => new { name = m.Name, version = m.Version, language = m.Language, description = m.Description, tags = m.Tags, endpoints = m.Endpoints.Select(e => e.Name) }),
                             faults = listing.Faults.Select(f => new { path = f.Path, reason = f.Reason }),
+                            loading = listing.Loading,
                         },
                         CliJson.Options));
                     return 0;
@@ -34,6 +35,11 @@ internal static class ListCommand
                 foreach (var module in listing.Modules)
                 {
                     table.Add(module.Name, module.Version, module.Language, string.Join(", ", module.Endpoints.Select(e => e.Name)), module.Description);
+                }
+
+                foreach (var name in listing.Loading)
+                {
+                    table.Add(name, "", "", "", "(loading)");
                 }
 
                 table.Write(output.Out);

@@ -55,6 +55,12 @@ internal static class ServeCommand
             void RuntimeFlags(Modulus.Runtime.ModulusRuntimeOptions runtime)
             {
                 runtime.TreeRoot = root;
+                if (runtime.Workers.Command is not { Count: > 0 } && CliEnvironment.WorkerCommand() is { } worker)
+                {
+                    // The CLI runs its workers as its own hidden verb: nothing else to install or find.
+                    runtime.Workers.Command = worker;
+                }
+
                 if (parse.GetValue(noWatch))
                 {
                     runtime.Watch = false;
@@ -114,6 +120,8 @@ internal static class ServeCommand
                 }
 
                 var catalog = server.Catalog;
+                // The ports are open and answer already; each module serves as soon as its worker is ready.
+                await catalog.ReloadAsync(cancellationToken).ConfigureAwait(false);
                 output.Out.WriteLine($"Serving {catalog.Modules.Count} modules from {root} on {string.Join(" ", server.Addresses)}" +
                     (catalog.Faults.Count > 0 ? $" ({catalog.Faults.Count} failed to load, see above)" : string.Empty));
                 output.Out.Flush();

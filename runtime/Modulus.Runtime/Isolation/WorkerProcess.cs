@@ -303,8 +303,19 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     private async Task ThrowLoadFailureAsync(string what)
     {
+        try
+        {
+            await _process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(2)).Token).ConfigureAwait(false);
+            await _outputReaders!.WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
+        {
+            // Described as it stands.
+        }
+
+        var fault = new ModuleFault(_source.Directory, $"its worker {what}: {DescribeExit()}{OutputTail()}");
         await KillAsync().ConfigureAwait(false);
-        throw new ModuleLoadException(new ModuleFault(_source.Directory, $"its worker {what}: {DescribeExit()}{OutputTail()}"));
+        throw new ModuleLoadException(fault);
     }
 
     /// <summary>Reads results until the socket closes, then fails what is still in flight with what happened.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Python.Runtime;
@@ -7,35 +8,41 @@ using Python.Runtime;
 namespace Modulus.Runtime.Python;
 
 /// <summary>
-/// Owns the embedded CPython: finds its shared library, starts the engine once, and hands out the
-/// host-side helper module. The rest of the runtime touches pythonnet only through this service and
-/// only inside short <c>Py.GIL()</c> scopes.
+/// Owns the embedded CPython of a worker process: finds its shared library, starts the engine once,
+/// hands out the host-side helper module, and interrupts calls past their deadline. CPython can be
+/// started once per process, which is why Python modules run only in workers (one module per
+/// worker, so one interpreter and one GIL per module); the rest of the runtime touches pythonnet
+/// only through this service and only inside short <c>Py.GIL()</c> scopes.
 /// </summary>
-internal sealed class PythonInterpreter(IOptions<ModulusRuntimeOptions> options, ILogger<PythonInterpreter> logger)
+internal sealed class PythonInterpreter(IOptions<ModulusRuntimeOptions> options, ILogger<PythonInterpreter> logger) : IAsyncDisposable
 {
     /// <summary>The interpreter used when no setting names one: Debian's, where its python3-* packages land.</summary>
     private const string SystemInterpreter = "/usr/bin/python3";
 
-    /// <summary>Whether the engine could be started, and why not.</summary>
-    public string? StartError => Embedded.StartError;
+    private readonly Lock _gate = new();
+    private readonly Channel<PythonCall> _interrupts = Channel.CreateUnbounded<PythonCall>(new UnboundedChannelOptions { SingleReader = true });
+    private PyObject? _host;
+    private PyObject? _getIdent;
+    private string? _startError;
+    private Task? _interrupter;
 
     /// <summary>The <c>modulus._host</c> module. Use it only while holding the GIL.</summary>
-    public PyObject Host => Embedded.Host ?? throw new InvalidOperationException("The Python engine is not started.");
+    public PyObject Host => _host ?? throw new InvalidOperationException("The Python engine is not started.");
 
     /// <summary>Starts the engine if it is not running.</summary>
     /// <exception cref="PythonUnavailableException">No usable libpython, or the engine failed to start.</exception>
     public void EnsureStarted()
     {
-        lock (Embedded.Gate)
+        lock (_gate)
         {
-            if (Embedded.Host is not null)
+            if (_host is not null)
             {
                 return;
             }
 
-            if (Embedded.StartError is not null)
+            if (_startError is not null)
             {
-                throw new PythonUnavailableException(Embedded.StartError);
+                throw new PythonUnavailableException(_startError);
             }
 
             try
@@ -44,13 +51,52 @@ internal sealed class PythonInterpreter(IOptions<ModulusRuntimeOptions> options,
             }
             catch (Exception ex) when (ex is not PythonUnavailableException)
             {
-                Embedded.StartError = $"the embedded Python failed to start: {ex.GetType().Name}: {ex.Message}";
-                throw new PythonUnavailableException(Embedded.StartError);
+                _startError = $"the embedded Python failed to start: {ex.GetType().Name}: {ex.Message}";
+                throw new PythonUnavailableException(_startError);
             }
             catch (PythonUnavailableException ex)
             {
-                Embedded.StartError = ex.Message;
+                _startError = ex.Message;
                 throw;
+            }
+        }
+    }
+
+    /// <summary>Begins a call on this thread; hold the GIL. The call may then be interrupted, safely, until it ends.</summary>
+    public PythonCall BeginCall()
+    {
+        using var ident = _getIdent!.Invoke();
+        return new PythonCall(ident.As<ulong>());
+    }
+
+    /// <summary>
+    /// Asks for <paramref name="call"/> to be interrupted (a KeyboardInterrupt raised in its thread).
+    /// Returns at once: the interrupt is raised by the interpreter's own thread, which takes the GIL
+    /// first, and only if the call is still running then.
+    /// </summary>
+    public void Interrupt(PythonCall call) => _interrupts.Writer.TryWrite(call);
+
+    public async ValueTask DisposeAsync()
+    {
+        _interrupts.Writer.TryComplete();
+        if (_interrupter is not null)
+        {
+            await _interrupter.ConfigureAwait(false);
+        }
+    }
+
+    private async Task InterruptAsync()
+    {
+        await foreach (var call in _interrupts.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            using (Py.GIL())
+            {
+                // Both this check and the call's end happen under the GIL: an interrupt never lands
+                // in a call that has finished, or in the next call on the same thread.
+                if (!call.Finished)
+                {
+                    PythonEngine.Interrupt(call.ThreadId);
+                }
             }
         }
     }
@@ -87,35 +133,17 @@ internal sealed class PythonInterpreter(IOptions<ModulusRuntimeOptions> options,
             using var sdk = new PyString(sdkPath);
             using var first = new PyInt(0);
             path.InvokeMethod("insert", first, sdk).Dispose();
-            Embedded.Host = Py.Import("modulus._host");
+            _host = Py.Import("modulus._host");
+            using var thread = Py.Import("_thread");
+            _getIdent = thread.GetAttr("get_ident");
             using var version = sys.GetAttr("version");
             RuntimeLog.PythonStarted(logger, library, version.ToString()!.Split(' ')[0], stopwatch.ElapsedMilliseconds);
         }
 
-        StopTrackingAssemblyLoads();
-
         // The thread that initialised the engine holds the GIL until it is released here;
         // from now on every use takes it with Py.GIL() and gives it back at once.
         PythonEngine.BeginAllowThreads();
-    }
-
-    /// <summary>
-    /// pythonnet records every assembly loaded after the engine starts, in a static queue, so that
-    /// Python code can import .NET namespaces. That queue would keep every unloaded version of every
-    /// C# module alive for good. Module assemblies are never imported from Python, so the hook goes.
-    /// </summary>
-    private void StopTrackingAssemblyLoads()
-    {
-        var field = typeof(PythonEngine).Assembly.GetType("Python.Runtime.AssemblyManager")
-            ?.GetField("lhandler", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static);
-        if (field?.GetValue(null) is AssemblyLoadEventHandler handler)
-        {
-            AppDomain.CurrentDomain.AssemblyLoad -= handler;
-        }
-        else
-        {
-            RuntimeLog.PythonTracksAssemblies(logger);
-        }
+        _interrupter = Task.Factory.StartNew(InterruptAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
     private static (string Library, IReadOnlyList<string> SearchPath) Locate(PythonOptions settings)
@@ -176,59 +204,14 @@ internal sealed class PythonInterpreter(IOptions<ModulusRuntimeOptions> options,
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}
 
-    /// <summary>
-    /// CPython can be initialised once per process, so its state is process-wide by nature;
-    /// it lives here, reachable only through <see cref="PythonInterpreter"/>.
-    /// </summary>
-    private static class Embedded
-    {
-        public static readonly Lock Gate = new();
+/// <summary>A Python call running on some thread: interruptible until <see cref="Finished"/>, which is set holding the GIL.</summary>
+internal sealed class PythonCall(ulong threadId)
+{
+    public ulong ThreadId { get; } = threadId;
 
-        public static PyObject? Host { get; set; }
-
-        public static string? StartError { get; set; }
-    }
-
-    /// <summary>
-    /// Gives the calling thread a Python thread state that outlives each <c>Py.GIL()</c> scope. Without
-    /// it, every scope on a pool thread creates a thread state and deletes it again on release, which
-    /// was most of what a call into a Python module cost; with it, a scope only takes and gives back the GIL.
-    /// </summary>
-    public static void KeepThreadState()
-    {
-        if (t_keptThreadState is not null)
-        {
-            return;
-        }
-
-        // Never disposed, and never finalized (its finalizer would insist on a release from this
-        // thread): the thread state lives as long as the thread, and Python's shutdown frees it.
-        var state = Py.GIL();
-        GC.SuppressFinalize(state);
-        t_keptThreadState = state;
-        PythonEngine.BeginAllowThreads();
-    }
-
-    /// <summary>
-    /// The calling thread's Python thread id, for interrupting a call past its deadline; asked of
-    /// Python once per thread (pythonnet asks by importing threading each time). Call it holding the GIL.
-    /// </summary>
-    public static ulong CurrentThreadId()
-    {
-        if (t_pythonThreadId == 0)
-        {
-            t_pythonThreadId = PythonEngine.GetPythonThreadID();
-        }
-
-        return t_pythonThreadId;
-    }
-
-    [ThreadStatic]
-    private static Py.GILState? t_keptThreadState;
-
-    [ThreadStatic]
-    private static ulong t_pythonThreadId;
+    public bool Finished { get; set; }
 }
 
 /// <summary>The embedded Python cannot be used; the message says why and what to set.</summary>

@@ -114,13 +114,13 @@ internal sealed class PythonLoadedModule(
     public override ValueTask<Value> InvokeAsync(EndpointSchema endpoint, Value?[] arguments, CallContext context)
     {
         var methodName = methods[endpoint.Name];
-        PythonInterpreter.KeepThreadState();
         using (Py.GIL())
         {
-            // A call past its deadline is interrupted inside Python (KeyboardInterrupt in its thread).
-            var threadId = PythonInterpreter.CurrentThreadId();
+            // A call past its deadline is interrupted inside Python (KeyboardInterrupt in its thread),
+            // by the interpreter's thread holding the GIL (see PythonInterpreter.Interrupt).
+            var call = interpreter.BeginCall();
             var registration = context.CancellationToken.CanBeCanceled
-                ? context.CancellationToken.Register(static state => PythonEngine.Interrupt((ulong)state!), threadId)
+                ? context.CancellationToken.Register(static state => ((Action)state!)(), () => interpreter.Interrupt(call))
                 : default;
             try
             {
@@ -149,6 +149,7 @@ internal sealed class PythonLoadedModule(
             }
             finally
             {
+                call.Finished = true;
                 registration.Dispose();
                 if (context.CancellationToken.IsCancellationRequested)
                 {

@@ -56,6 +56,8 @@ internal sealed class TestHost : IAsyncDisposable
             configureLogging: logging => logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug),
             configureServices: services);
         await server.StartAsync();
+        // The host opens its ports at once and loads its modules behind them; tests start once they are in.
+        await server.Catalog.ReloadAsync(CancellationToken.None);
         return new TestHost(server, logs);
     }
 

@@ -3,22 +3,32 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Modulus.Runtime;
+namespace Modulus.Runtime.Catalog;
 
 /// <summary>
-/// Loads the tree when the host starts (so the host answers only once its modules are in), then
-/// watches the folder and reloads what changed.
+/// Loads the tree once the host has started (its ports open at once; each module serves as soon as
+/// it is ready, and <c>ls</c> shows the ones still loading), then watches the folder and reloads
+/// what changed.
 /// </summary>
-internal sealed class ModuleTreeService(ModuleTree tree, IOptions<ModulusRuntimeOptions> options, ILogger<ModuleTreeService> logger) : BackgroundService
+internal sealed class ModuleCatalogService(ModuleCatalog tree, IOptions<ModulusRuntimeOptions> options, ILogger<ModuleCatalogService> logger) : BackgroundService
 {
-    public override async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await tree.ReloadAsync(cancellationToken).ConfigureAwait(false);
-        await base.StartAsync(cancellationToken).ConfigureAwait(false);
-    }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Off the start-up path: a module whose import takes a minute delays only itself.
+        await Task.Yield();
+        try
+        {
+            await tree.ReloadAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception ex)
+        {
+            RuntimeLog.ReloadFailed(logger, ex);
+        }
+
         if (!options.Value.Watch)
         {
             return;
