@@ -102,5 +102,9 @@ internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog cata
 
     /// <exception cref="ModulusException">NOT_FOUND when the module is not served.</exception>
     public Protocol.V1.ModuleInfo Info(string module) => CallMapper.ToMessage(
-        catalog.Find(module) ?? throw new ModulusException(StatusCode.NotFound, $"module \"{module}\" is not served here; `modulus ls` lists the modules this host serves"));
+        catalog.Find(module) ?? throw new ModulusException(StatusCode.NotFound, catalog.Faults.FirstOrDefault(f => f.Module == module) is { } fault
+            ? $"module \"{module}\" is not served: {fault.Reason} ({fault.Path})"
+            : catalog.Loading.Contains(module, StringComparer.Ordinal)
+                ? $"module \"{module}\" is still loading; retry in a moment"
+                : $"module \"{module}\" is not served here; `modulus ls` lists the modules this host serves"));
 }

@@ -56,7 +56,9 @@ public sealed class ExampleAppTests : IDisposable
 
             Assert.True(page is not null, $"the example did not answer on its own port:\n{output}");
             Assert.Contains("also serves Modulus modules", page);
-            Assert.Contains("util.echo", await http.GetStringAsync("/modules"));
+            // The app answers at once; its modules join the catalog as their workers become ready.
+            var modules = await Eventually.WaitForAsync(() => http.GetStringAsync("/modules"), m => m.Contains("util.echo", StringComparison.Ordinal));
+            Assert.Contains("util.echo", modules);
             foreach (var address in new[] { $"tcp://127.0.0.1:{tcp}", $"grpc://127.0.0.1:{grpc}" })
             {
                 await using var client = ModulusClient.Connect(address);

@@ -60,7 +60,7 @@ internal sealed class ModuleCatalog : IModuleCatalog, IAsyncDisposable
             var failed = snapshot.Entries.Values.Where(e => e.Module.Failure is not null).ToArray();
             return failed.Length == 0
                 ? snapshot.Faults
-                : [.. snapshot.Faults, .. failed.Select(e => new ModuleFault(e.Source.Directory, e.Module.Failure!))];
+                : [.. snapshot.Faults, .. failed.Select(e => new ModuleFault(e.Source.Directory, e.Module.Failure!) { Module = e.Source.Name })];
         }
     }
 
@@ -112,7 +112,7 @@ internal sealed class ModuleCatalog : IModuleCatalog, IAsyncDisposable
             Thread.Yield();
         }
 
-        var fault = _snapshot.Faults.FirstOrDefault(f => f.Path.Contains($"{Path.DirectorySeparatorChar}{name.Replace('.', Path.DirectorySeparatorChar)}{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+        var fault = _snapshot.Faults.FirstOrDefault(f => f.Module == name) ?? _snapshot.Faults.FirstOrDefault(f => f.Path.Contains($"{Path.DirectorySeparatorChar}{name.Replace('.', Path.DirectorySeparatorChar)}{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
             || f.Path.EndsWith($"{Path.DirectorySeparatorChar}{name.Replace('.', Path.DirectorySeparatorChar)}", StringComparison.Ordinal));
         throw new ModulusException(StatusCode.NotFound, fault is null
             ? $"module \"{name}\" is not served here; `modulus ls` lists the modules this host serves"
@@ -203,7 +203,7 @@ internal sealed class ModuleCatalog : IModuleCatalog, IAsyncDisposable
                 }
                 catch (ModuleLoadException ex)
                 {
-                    fault = ex.Fault;
+                    fault = ex.Fault with { Module = source.Name };
                 }
 
                 var retired = Publish(source, loaded, fault, failedLoads);

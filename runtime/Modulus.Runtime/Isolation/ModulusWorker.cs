@@ -18,6 +18,9 @@ namespace Modulus.Runtime.Isolation;
 /// </summary>
 public static class ModulusWorker
 {
+    /// <summary>The threads a worker has ready for calls that block.</summary>
+    private const int MinThreads = 256;
+
     /// <summary>Runs a worker; returns only when the host has closed its socket (or the arguments are wrong).</summary>
     /// <param name="args"><c>--socket PATH</c>: the host's Unix domain socket for this worker.</param>
     /// <returns>The process exit code.</returns>
@@ -29,6 +32,11 @@ public static class ModulusWorker
             await Console.Error.WriteLineAsync("modulus worker is started by a Modulus host, as: worker --socket PATH").ConfigureAwait(false);
             return 2;
         }
+
+        // A worker serves one module, whose calls may block their threads (Python's time.sleep, a
+        // C# module's Thread.Sleep): have threads for them at once rather than at the pool's pace.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, MinThreads), io);
 
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try

@@ -1,3 +1,4 @@
+using Modulus.Protocol;
 using System.Runtime.InteropServices;
 using Modulus.Sdk;
 using Python.Runtime;
@@ -75,9 +76,18 @@ internal static class PythonValueConverter
         }
     }
 
-    /// <exception cref="ModulusException">INTERNAL: the result cannot cross a module boundary.</exception>
-    public static Value FromPython(PyObject obj, PyObject host)
+    /// <exception cref="ModulusException">INTERNAL: the result cannot cross a module boundary (nested too deep, or containing itself, among others).</exception>
+    public static Value FromPython(PyObject obj, PyObject host) => FromPython(obj, host, 0);
+
+    private static Value FromPython(PyObject obj, PyObject host, int depth)
     {
+        if (depth > ValueMapper.MaxDepth)
+        {
+            // Also what a list that contains itself comes to.
+            throw new ModulusException(StatusCode.Internal,
+                $"the endpoint returned a value nested deeper than {ValueMapper.MaxDepth} levels (lists and maps, or one that contains itself); values nest at most {ValueMapper.MaxDepth} levels");
+        }
+
         // The commonest results are told apart in C#: asking the host's kind_of is a call into Python.
         if (obj.IsNone())
         {
@@ -131,7 +141,7 @@ internal static class PythonValueConverter
                     while (iterator.MoveNext())
                     {
                         using var item = iterator.Current;
-                        items.Add(FromPython(item, host));
+                        items.Add(FromPython(item, host, depth + 1));
                     }
                 }
 
@@ -146,7 +156,7 @@ internal static class PythonValueConverter
                         using var pair = iterator.Current;
                         using var key = pair[0];
                         using var item = pair[1];
-                        entries.Add(KeyValuePair.Create(key.As<string>(), FromPython(item, host)));
+                        entries.Add(KeyValuePair.Create(key.As<string>(), FromPython(item, host, depth + 1)));
                     }
                 }
 

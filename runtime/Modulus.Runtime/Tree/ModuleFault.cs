@@ -5,6 +5,9 @@ namespace Modulus.Runtime.Tree;
 /// <param name="Reason">What was wrong and what to do.</param>
 public sealed record ModuleFault(string Path, string Reason)
 {
+    /// <summary>The name of the module at fault, where it is known (its manifest could be read).</summary>
+    public string? Module { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"{Path}: {Reason}";
 }

@@ -31,7 +31,7 @@ internal sealed class TestHost : IAsyncDisposable
     /// <summary>A scope that fails the test on any error the host logs inside it, but those <paramref name="expected"/> accepts.</summary>
     public VerifyNoErrorsScope VerifyNoErrors(Func<(LogLevel Level, string EventName, string Message), bool>? expected = null) => new(Logs, expected);
 
-    public static async Task<TestHost> StartAsync(string treeRoot, string cacheDirectory, bool watch = false, Action<ModulusServerOptions>? configure = null, Action<IServiceCollection>? services = null)
+    public static async Task<TestHost> StartAsync(string treeRoot, string cacheDirectory, bool watch = false, Action<ModulusServerOptions>? configure = null, Action<IServiceCollection>? services = null, Action<Modulus.Runtime.ModulusRuntimeOptions>? runtime = null)
     {
         var logs = new CapturingLoggerProvider();
         var server = ModulusServer.Create(
@@ -44,14 +44,15 @@ internal sealed class TestHost : IAsyncDisposable
                 options.Identity.KeyFile = Path.Combine(cacheDirectory, "host.key");
                 configure?.Invoke(options);
             },
-            runtime =>
+            options =>
             {
-                runtime.TreeRoot = treeRoot;
-                runtime.CacheDirectory = cacheDirectory;
+                options.TreeRoot = treeRoot;
+                options.CacheDirectory = cacheDirectory;
                 // A module package cache of the test's own: modules restore their NuGet packages from nothing, as on a fresh machine.
-                runtime.PackagesDirectory = Path.Combine(cacheDirectory, "packages");
-                runtime.Watch = watch;
-                runtime.ReloadDebounce = TimeSpan.FromMilliseconds(100);
+                options.PackagesDirectory = Path.Combine(cacheDirectory, "packages");
+                options.Watch = watch;
+                options.ReloadDebounce = TimeSpan.FromMilliseconds(100);
+                runtime?.Invoke(options);
             },
             configureLogging: logging => logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug),
             configureServices: services);
@@ -61,8 +62,8 @@ internal sealed class TestHost : IAsyncDisposable
         return new TestHost(server, logs);
     }
 
-    public static Task<TestHost> StartAsync(TempTree tree, bool watch = false, Action<ModulusServerOptions>? configure = null, Action<IServiceCollection>? services = null) =>
-        StartAsync(tree.Root, tree.CacheDirectory, watch, configure, services);
+    public static Task<TestHost> StartAsync(TempTree tree, bool watch = false, Action<ModulusServerOptions>? configure = null, Action<IServiceCollection>? services = null, Action<Modulus.Runtime.ModulusRuntimeOptions>? runtime = null) =>
+        StartAsync(tree.Root, tree.CacheDirectory, watch, configure, services, runtime);
 
     public async ValueTask DisposeAsync()
     {
