@@ -24,6 +24,7 @@ internal sealed class Harness(HarnessOptions options)
     private static readonly int[] Concurrency = [1, 8, 64];
     private readonly Report _report = new();
     private readonly Dictionary<(string Case, string System), double> _p50 = [];
+    private readonly Dictionary<(string Case, string System), double> _mean = [];
 
     public async Task<int> RunAsync()
     {
@@ -63,6 +64,8 @@ internal sealed class Harness(HarnessOptions options)
             var sum16m = Workload.Sum("sum of a 16 MB float32 tensor", 16 << 20);
             var pyEcho = Workload.Echo("Python module: echo, 16 B string", FloorServer.EchoBytes, python: true);
             var pySum = Workload.Sum("Python module: sum of a 1 MB float32 tensor (numpy)", 1 << 20, python: true);
+            var echoInProcess = Workload.Echo("in-process module: echo, 16 B string", FloorServer.EchoBytes) with { InProcess = true };
+            var sum16mInProcess = Workload.Sum("in-process module: sum of a 16 MB float32 tensor", 16 << 20) with { InProcess = true };
 
             await Measurements.WarmUpAsync(callers, [echo16, echo1k, pyEcho], options.Quick ? 500 : 3_000, TimeSpan.FromSeconds(options.Quick ? 0.2 : 1)).ConfigureAwait(false);
             _report.Heading("One caller, one call in flight");
@@ -79,6 +82,7 @@ internal sealed class Harness(HarnessOptions options)
             }
 
             PythonOverhead(echo16, pyEcho);
+            await IsolationAsync(echo16, echoInProcess, sum16m, sum16mInProcess, [modulusTcp, modulusUdp, modulusGrpc], modulus).ConfigureAwait(false);
 
             _report.Heading("Throughput, many calls in flight");
             _report.Paragraph($"Calls/s with 1, 8 and 64 callers sharing one client: pipelined on one TCP connection (Modulus TCP), concurrent HTTP/2 streams on one "
@@ -149,6 +153,7 @@ internal sealed class Harness(HarnessOptions options)
         {
             var p50 = Measurements.Percentile(list, 0.5);
             _p50[(work.Name, caller.Name)] = p50;
+            _mean[(work.Name, caller.Name)] = list.Average();
         }
 
         foreach (var (caller, list) in samples)
@@ -205,6 +210,58 @@ internal sealed class Harness(HarnessOptions options)
 
         _report.Table(["one call in flight, µs", "C# module p50", "Python module p50", "added by Python"], rows);
     }
+
+    /// <summary>
+    /// What a worker process costs: the same module isolated (the default) and in the host
+    /// (<c>"isolation": "inprocess"</c>) in one alternating run, the 16 MB tensor beside a bare
+    /// loopback TCP stream of 16 MB, and the memory of the host with its workers.
+    /// </summary>
+    private async Task IsolationAsync(Workload echo, Workload echoInProcess, Workload sum16m, Workload sum16mInProcess, IReadOnlyList<ModulusCaller> modulus, ServerProcess host)
+    {
+        _report.Heading("Isolation: a module in its worker process beside the same module in the host");
+        _report.Paragraph("Every module runs in a worker process of its own unless its manifest says \"isolation\": \"inprocess\". bench.echo and bench.sum "
+            + "run in workers; bench.echo-inprocess and bench.sum-inprocess are the same code in the host process. Rounds alternate between the two.");
+        await LatencyAsync(echoInProcess, modulus, options.SmallCalls, 500).ConfigureAwait(false);
+        var rows = new List<string[]>();
+        foreach (var caller in modulus)
+        {
+            var (isolated, inProcess) = (_p50[(echo.Name, caller.Name)], _p50[(echoInProcess.Name, caller.Name)]);
+            rows.Add([caller.Name, Report.Number(inProcess), Report.Number(isolated), Report.Number(isolated - inProcess)]);
+            _report.Add("isolation", echo.Name, caller.Name, "added p50", isolated - inProcess, "us");
+            _isolationAdded[caller.Name] = isolated - inProcess;
+        }
+
+        _report.Heading("What a worker adds to a trivial call", 3);
+        _report.Table(["one call in flight, µs", "in-process p50", "isolated p50", "added by isolation"], rows);
+
+        var tcp = modulus.Where(c => c.Name == Systems.ModulusTcp).ToArray();
+        var samples = await Measurements.LatencyAsync(sum16mInProcess, tcp, options.SixteenMegabyteCalls, 3, 2, Progress.Start($"latency: {sum16mInProcess.Name}", 2)).ConfigureAwait(false);
+        var inProcessMean = samples.Single().Value.Average();
+        var isolatedMean = _mean[(sum16m.Name, Systems.ModulusTcp)];
+        var floor = StreamFloor.Measure(16 << 20, options.Quick ? 20 : 80);
+        static double MiBps(double bytes, double micros) => bytes / 1048576.0 / (micros / 1e6);
+        _isolatedTensorMiBps = MiBps(sum16m.PayloadBytes, isolatedMean);
+        _report.Heading("A 16 MB tensor over TCP, one call in flight", 3);
+        _report.Table(["16 MB over loopback", "mean, µs", "MiB/s"],
+        [
+            ["bare TCP stream of 16 MB (floor: send, 8-byte reply)", Report.Number(floor), Report.Number(MiBps(16 << 20, floor))],
+            ["Modulus TCP, module in the host", Report.Number(inProcessMean), Report.Number(MiBps(sum16m.PayloadBytes, inProcessMean))],
+            ["Modulus TCP, module in its worker", Report.Number(isolatedMean), Report.Number(_isolatedTensorMiBps)],
+        ]);
+        _report.Add("isolation", sum16m.Name, "bare TCP stream", "MiB/s at one in flight", MiBps(16 << 20, floor), "MiB/s");
+        _report.Add("isolation", sum16m.Name, "in-process", "MiB/s at one in flight", MiBps(sum16m.PayloadBytes, inProcessMean), "MiB/s");
+        _report.Add("isolation", sum16m.Name, "isolated", "MiB/s at one in flight", _isolatedTensorMiBps, "MiB/s");
+
+        _report.Heading("Memory of the host and its workers", 3);
+        var (count, tree, own) = (host.TreeCount(), host.TreeMemoryBytes() / 1048576.0, host.MemoryBytes() / 1048576.0);
+        _report.Paragraph($"Resident now: the host {Report.Number(own)} MiB; the host with its {count - 1} workers {Report.Number(tree)} MiB "
+            + $"({Report.Number((tree - own) / Math.Max(1, count - 1))} MiB per worker on average; the Python workers carry an interpreter and numpy each).");
+        _report.Add("memory", "isolation", "Modulus host", "resident, host only", own, "MiB");
+        _report.Add("memory", "isolation", "Modulus host", "resident, host and workers", tree, "MiB");
+    }
+
+    private readonly Dictionary<string, double> _isolationAdded = [];
+    private double _isolatedTensorMiBps = double.NaN;
 
     private async Task SmallThroughputAsync(Workload work, IReadOnlyList<ICaller> callers)
     {
@@ -329,6 +386,8 @@ internal sealed class Harness(HarnessOptions options)
             ("16 MB tensor over TCP over 1 GB/s", Report.Number(Rate("sum of a 16 MB float32 tensor@8", Systems.ModulusTcp)) + " MiB/s at 8 in flight, " + Report.Number(Rate("sum of a 16 MB float32 tensor@1", Systems.ModulusTcp)) + " at 1", Rate("sum of a 16 MB float32 tensor@8", Systems.ModulusTcp) * 1.048576 > 1000),
             ("small-call throughput ≥ 10× the grpcio peer (best Modulus transport at 64)", Report.Ratio(BestModulus(Echo) / Rate(Echo, Systems.Grpcio)), BestModulus(Echo) >= 10 * Rate(Echo, Systems.Grpcio)),
             ("small-call throughput ≥ 20× the FastAPI peer (best Modulus transport at 64)", Report.Ratio(BestModulus(Echo) / Rate(Echo, Systems.FastApi)), BestModulus(Echo) >= 20 * Rate(Echo, Systems.FastApi)),
+            ("isolation adds at most 15 µs at p50 on TCP", Report.Number(_isolationAdded.GetValueOrDefault(Systems.ModulusTcp, double.NaN)) + " µs", _isolationAdded.GetValueOrDefault(Systems.ModulusTcp, double.NaN) <= 15),
+            ("16 MB tensor to an isolated module over TCP at least 2 GB/s", Report.Number(_isolatedTensorMiBps) + " MiB/s", _isolatedTensorMiBps * 1.048576 >= 2000),
             ("1,000-module tree ready to serve in under 1 s (warm)", Report.Number(ScaleBenchmark.WarmReadyMs) + " ms", ScaleBenchmark.WarmReadyMs < 1000),
             ("registry resolve p50 under 1 ms at the largest index", Report.Number(_resolveP50) + " µs", _resolveP50 < 1000),
         };

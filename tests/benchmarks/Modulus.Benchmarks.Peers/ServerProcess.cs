@@ -55,6 +55,12 @@ internal sealed class ServerProcess(string name, Process process) : IAsyncDispos
     /// <summary>Resident memory now (VmRSS), in bytes.</summary>
     public long MemoryBytes() => StatusKilobytes("VmRSS:") * 1024;
 
+    /// <summary>Resident memory now of the process and every process below it (a host's workers), in bytes.</summary>
+    public long TreeMemoryBytes() => Tree(process.Id).Sum(pid => StatusKilobytes(pid, "VmRSS:")) * 1024;
+
+    /// <summary>How many processes the tree holds (the host and its workers).</summary>
+    public int TreeCount() => Tree(process.Id).Count;
+
     /// <summary>User plus system CPU time so far.</summary>
     public TimeSpan CpuTime()
     {
@@ -65,9 +71,26 @@ internal sealed class ServerProcess(string name, Process process) : IAsyncDispos
         return TimeSpan.FromSeconds(ticks / 100.0);
     }
 
-    private long StatusKilobytes(string field)
+    private long StatusKilobytes(string field) => StatusKilobytes(process.Id, field);
+
+    private static List<int> Tree(int root)
     {
-        var line = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith(field, StringComparison.Ordinal));
+        var all = new List<int> { root };
+        for (var i = 0; i < all.Count; i++)
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{all[i]}/task"))
+            {
+                var children = File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                all.AddRange(children.Select(c => int.Parse(c, CultureInfo.InvariantCulture)));
+            }
+        }
+
+        return all;
+    }
+
+    private static long StatusKilobytes(int pid, string field)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith(field, StringComparison.Ordinal));
         return long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
     }
 

@@ -25,8 +25,11 @@ internal sealed record Workload(string Name, WorkKind Kind, bool Python, int Pay
 
     public double ExpectedSum { get; private init; }
 
+    /// <summary>Whether the Modulus side runs it in the host process (<c>"isolation": "inprocess"</c>) rather than in a worker.</summary>
+    public bool InProcess { get; init; }
+
     /// <summary>The module a Modulus host serves this case with.</summary>
-    public string Module => (Kind, Python) switch
+    public string Module => InProcess ? (Kind == WorkKind.Echo ? "bench.echo-inprocess" : "bench.sum-inprocess") : (Kind, Python) switch
     {
         (WorkKind.Echo, false) => "bench.echo",
         (WorkKind.Echo, true) => "bench.pyecho",
