@@ -19,6 +19,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
 {
     private const int OutputLines = 20;
 
+    /// <summary>The environment variables that carry the host's key or its passphrase: a worker does not inherit them.</summary>
+    private static readonly string[] HostSecrets = ["MODULUS_PASSPHRASE", "MODULUS_KEY"];
+
     private readonly ModuleSource _source;
     private readonly WorkerOptions _options;
     private readonly ILogger _logger;
@@ -83,6 +86,12 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
         start.ArgumentList.Add("--socket");
         start.ArgumentList.Add(socketPath);
+        // A module has no business with the host's key or its passphrase.
+        foreach (var secret in HostSecrets)
+        {
+            start.Environment.Remove(secret);
+        }
+
         // A worker's GC sizes itself for one module, not for a host.
         start.Environment["DOTNET_gcServer"] = "0";
         start.Environment["DOTNET_TieredPGO"] = "0";
