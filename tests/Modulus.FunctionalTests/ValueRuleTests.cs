@@ -81,6 +81,7 @@ public sealed class ValueRuleTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData(65)]
     [InlineData(100)]
     [InlineData(2000)]
     public async Task Grpc_Call_TooDeep_IsInvalidArgumentNamingTheLimit(int depth)
