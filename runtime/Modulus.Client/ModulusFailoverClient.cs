@@ -117,7 +117,7 @@ public sealed class ModulusFailoverClient : IAsyncDisposable
                 // Sent, then lost: it may have run, so it is repeated only when running it twice is harmless.
                 host.Failed();
                 if (next == hosts.Length - 1
-                    || !await IsIdempotentAsync(target, hosts.AsMemory(next + 1), deadline, cancellationToken).ConfigureAwait(false))
+                    || !await IsIdempotentAsync(target, hosts[(next + 1)..], deadline, cancellationToken).ConfigureAwait(false))
                 {
                     throw new ModulusException(
                         ex.Code,
@@ -184,7 +184,7 @@ public sealed class ModulusFailoverClient : IAsyncDisposable
     /// description: kept once learned, else asked of the hosts still to try (the one that failed is
     /// likely gone). False when none of them answers in time: without the marker, never twice.
     /// </summary>
-    private async Task<bool> IsIdempotentAsync(string target, ReadOnlyMemory<HostState> others, DateTime deadline, CancellationToken cancellationToken)
+    private async Task<bool> IsIdempotentAsync(string target, HostState[] others, DateTime deadline, CancellationToken cancellationToken)
     {
         var (module, endpoint) = ModuleCall.ParseTarget(target);
         if (_idempotent.TryGetValue(module, out var known))
@@ -192,7 +192,7 @@ public sealed class ModulusFailoverClient : IAsyncDisposable
             return known.Contains(endpoint);
         }
 
-        foreach (var host in others.ToArray())
+        foreach (var host in others)
         {
             var remaining = deadline - DateTime.UtcNow;
             if (remaining <= TimeSpan.Zero)
