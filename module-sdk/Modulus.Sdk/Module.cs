@@ -48,6 +48,14 @@ public sealed class EndpointAttribute(string? name = null) : Attribute
 
     /// <summary>A one-line description served by <c>info</c>.</summary>
     public string? Description { get; init; }
+
+    /// <summary>
+    /// True when running the endpoint twice with the same arguments does no more than running it
+    /// once (a pure function, a lookup): a failover client may then send a call that may already
+    /// have run on a host that failed to another host. False (the default) for anything with an
+    /// effect, such as a write, a payment or a counter.
+    /// </summary>
+    public bool Idempotent { get; init; }
 }
 
 /// <summary>What the host knows about the call being served.</summary>

@@ -98,6 +98,12 @@ public sealed record ParameterSchema(string Name, TypeSpec Type, bool Required, 
 /// <summary>One endpoint of a module: its name, parameters and result type.</summary>
 public sealed record EndpointSchema(string Name, IReadOnlyList<ParameterSchema> Parameters, TypeSpec Returns, string? Description = null)
 {
+    /// <summary>
+    /// The author marked the endpoint idempotent (<see cref="EndpointAttribute.Idempotent"/>, Python's
+    /// <c>@endpoint(idempotent=True)</c>): a call that may have run can be sent again, to another host.
+    /// </summary>
+    public bool Idempotent { get; init; }
+
     /// <summary>A signature such as <c>forward(text: string, limit: int = 10) -> list[int]</c>.</summary>
     public string Signature =>
         $"{Name}({string.Join(", ", Parameters.Select(p => p.Required ? $"{p.Name}: {p.Type}" : $"{p.Name}: {p.Type} = {p.Default ?? "…"}"))}) -> {Returns}";

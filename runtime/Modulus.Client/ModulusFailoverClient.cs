@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http;
 using System.Net.Sockets;
+using Modulus.Protocol;
 using Modulus.Sdk;
 
 namespace Modulus.Client;
@@ -8,17 +10,20 @@ namespace Modulus.Client;
 /// <summary>
 /// Calls a module that several hosts serve (e.g. every host the registry lists for a version):
 /// each call goes to the healthy host that has answered fastest, and moves on to the next host when
-/// the first one provably never received it.
+/// the first one provably never received it, or when the endpoint is marked idempotent.
 /// </summary>
 /// <remarks>
 /// <para>
-/// The failover rule: a call is sent again, to another host, only when it cannot have run. That is
+/// The failover rule: a call is sent again, to another host, when it cannot have run. That is
 /// when the connection could not be opened (connection refused, host or network unreachable), the
 /// request could not be written (a TCP connection the host had already reset), or nothing listens
-/// on the UDP port. A call that was sent and then failed with
-/// UNAVAILABLE (the connection broke mid-call) may have run, so it is not repeated: the caller gets
-/// the error, and the host is marked down so that the next call goes elsewhere. There is no
-/// idempotency marker on endpoints yet; until there is, no call is ever repeated after delivery.
+/// on the UDP port. A call that was sent and then failed with UNAVAILABLE (the connection broke
+/// mid-call) or DEADLINE_EXCEEDED from that host while the caller's own deadline has time left may
+/// have run: it is sent to the next host only when its endpoint is marked idempotent
+/// (<see cref="EndpointAttribute.Idempotent"/>, Python's <c>@endpoint(idempotent=True)</c>), which
+/// the client learns from the module's description (<c>GetModuleInfo</c>, asked of another host the
+/// first time it is needed and kept per module). Otherwise the caller gets the error, saying that
+/// the call may have run, and the host is marked down so that the next call goes elsewhere.
 /// </para>
 /// <para>
 /// A host that fails is skipped for 0.5 s, then twice as long after each further failure (up to
@@ -33,6 +38,9 @@ public sealed class ModulusFailoverClient : IAsyncDisposable
     private static readonly TimeSpan LastBackoff = TimeSpan.FromSeconds(30);
     private readonly HostState[] _hosts;
     private readonly ModulusClientOptions _options;
+
+    /// <summary>Each module's idempotent endpoints, once a host has described it.</summary>
+    private readonly ConcurrentDictionary<string, IReadOnlySet<string>> _idempotent = new(StringComparer.Ordinal);
 
     private ModulusFailoverClient(HostState[] hosts, ModulusClientOptions options)
     {
@@ -82,8 +90,10 @@ public sealed class ModulusFailoverClient : IAsyncDisposable
         // One deadline for the whole call: trying another host does not extend what the caller waits.
         var deadline = DateTime.UtcNow + (options?.Timeout ?? _options.DefaultTimeout);
         List<string>? unreachable = null;
-        foreach (var host in Order())
+        var hosts = Order();
+        for (var next = 0; next < hosts.Length; next++)
         {
+            var host = hosts[next];
             var remaining = deadline - DateTime.UtcNow;
             if (remaining <= TimeSpan.Zero)
             {
@@ -102,11 +112,22 @@ public sealed class ModulusFailoverClient : IAsyncDisposable
                 host.Failed();
                 (unreachable ??= []).Add($"{host.Client.Address}: {ex.Message}");
             }
-            catch (ModulusException ex) when (ex.Code == StatusCode.Unavailable)
+            catch (ModulusException ex) when (MayHaveRun(ex, deadline))
             {
-                // Sent, then lost: it may have run, so it is not repeated; the next call avoids this host.
+                // Sent, then lost: it may have run, so it is repeated only when running it twice is harmless.
                 host.Failed();
-                throw;
+                if (next == hosts.Length - 1
+                    || !await IsIdempotentAsync(target, hosts[(next + 1)..], deadline, cancellationToken).ConfigureAwait(false))
+                {
+                    throw new ModulusException(
+                        ex.Code,
+                        next == hosts.Length - 1
+                            ? $"{ex.Message} (the call may have run on {host.Client.Address}, and no other host is left to try)"
+                            : $"{ex.Message} (the call may have run on {host.Client.Address}, so it was not sent to another host: {target} is not marked idempotent)",
+                        ex);
+                }
+
+                (unreachable ??= []).Add($"{host.Client.Address}: {ex.Message} (may have run; sent again, as {target} is idempotent)");
             }
         }
 
@@ -147,6 +168,58 @@ public sealed class ModulusFailoverClient : IAsyncDisposable
         {
             await host.Client.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// True when the request reached a host and then failed in a way that another host might not:
+    /// the connection broke while the call was in flight (UNAVAILABLE), or that host ran out of time
+    /// (DEADLINE_EXCEEDED) while the caller's deadline still leaves some.
+    /// </summary>
+    internal static bool MayHaveRun(ModulusException ex, DateTime deadline) =>
+        ex.Code == StatusCode.Unavailable
+        || (ex.Code == StatusCode.DeadlineExceeded && DateTime.UtcNow < deadline);
+
+    /// <summary>
+    /// Whether <paramref name="target"/>'s endpoint is marked idempotent, from the module's
+    /// description: kept once learned, else asked of the hosts still to try (the one that failed is
+    /// likely gone). False when none of them answers in time: without the marker, never twice.
+    /// </summary>
+    private async Task<bool> IsIdempotentAsync(string target, HostState[] others, DateTime deadline, CancellationToken cancellationToken)
+    {
+        var (module, endpoint) = ModuleCall.ParseTarget(target);
+        if (_idempotent.TryGetValue(module, out var known))
+        {
+            return known.Contains(endpoint);
+        }
+
+        foreach (var host in others)
+        {
+            var remaining = deadline - DateTime.UtcNow;
+            if (remaining <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(remaining);
+                var info = await host.Client.InfoAsync(module, timeout.Token).ConfigureAwait(false);
+                var idempotent = info.Endpoints.Where(e => e.Idempotent).Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+                _idempotent[module] = idempotent;
+                return idempotent.Contains(endpoint);
+            }
+            catch (ModulusException ex) when (ex.Code is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.NotFound)
+            {
+                // Ask the next one.
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

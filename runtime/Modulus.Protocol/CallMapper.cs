@@ -93,7 +93,7 @@ public static class CallMapper
         message.Tags.AddRange(info.Tags);
         foreach (var endpoint in info.Endpoints)
         {
-            var e = new V1.EndpointInfo { Name = endpoint.Name, Returns = endpoint.Returns.ToString(), Description = endpoint.Description ?? string.Empty };
+            var e = new V1.EndpointInfo { Name = endpoint.Name, Returns = endpoint.Returns.ToString(), Description = endpoint.Description ?? string.Empty, Idempotent = endpoint.Idempotent };
             foreach (var p in endpoint.Parameters)
             {
                 e.Parameters.Add(new V1.ParameterInfo { Name = p.Name, Type = p.Type.ToString(), Required = p.Required, DefaultJson = p.Default ?? string.Empty });
@@ -115,7 +115,10 @@ public static class CallMapper
             e.Name,
             e.Parameters.Select(p => new ParameterSchema(p.Name, TypeSpec.Parse(p.Type), p.Required, string.IsNullOrEmpty(p.DefaultJson) ? null : p.DefaultJson)).ToArray(),
             TypeSpec.Parse(e.Returns),
-            string.IsNullOrEmpty(e.Description) ? null : e.Description)).ToArray(),
+            string.IsNullOrEmpty(e.Description) ? null : e.Description)
+        {
+            Idempotent = e.Idempotent,
+        }).ToArray(),
         message.ContentHash);
 
     private static readonly IReadOnlyDictionary<string, Value> EmptyKwargs = new Dictionary<string, Value>();

@@ -13,7 +13,7 @@ public sealed class CliTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _tree.AddCSharp("util/echo", "public sealed class Echo : Module { public Value Forward(Value v) => v; }", """, "description": "Echoes." """);
-        _tree.AddPython("text/upper", "import modulus\nclass U(modulus.Module):\n    def forward(self, text: str, times: int = 1) -> str:\n        return text.upper() * times\n");
+        _tree.AddPython("text/upper", "import modulus\nclass U(modulus.Module):\n    @modulus.endpoint(idempotent=True)\n    def forward(self, text: str, times: int = 1) -> str:\n        return text.upper() * times\n");
         _tree.Write("broken/module.json", "{ nope");
         _host = await TestHost.StartAsync(_tree);
     }
@@ -121,10 +121,18 @@ public sealed class CliTests : IAsyncLifetime
         var (code, stdout, _) = await RunAsync("info", "text.upper", "--url", _host.Address);
         Assert.Equal(0, code);
         Assert.Contains("forward(text: string, times: int = 1) -> string", stdout);
+        var row = stdout.Split('\n').Single(l => l.StartsWith("forward ", StringComparison.Ordinal));
+        Assert.Matches(@"-> string\s+yes\b", row);
+        Assert.Contains("IDEMPOTENT", stdout);
 
         var (_, json, _) = await RunAsync("info", "text.upper", "--json", "--url", _host.Address);
         using var document = JsonDocument.Parse(json);
         Assert.Equal("python", document.RootElement.GetProperty("language").GetString());
+        Assert.True(document.RootElement.GetProperty("endpoints")[0].GetProperty("idempotent").GetBoolean());
+
+        var (_, echoJson, _) = await RunAsync("info", "util.echo", "--json", "--url", _host.Address);
+        using var echo = JsonDocument.Parse(echoJson);
+        Assert.False(echo.RootElement.GetProperty("endpoints")[0].GetProperty("idempotent").GetBoolean());
 
         var (missing, _, stderr) = await RunAsync("info", "nope", "--url", _host.Address);
         Assert.Equal(1, missing);

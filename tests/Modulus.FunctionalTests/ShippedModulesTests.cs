@@ -20,6 +20,18 @@ public sealed class ShippedModulesTests(ShippedModulesFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task EveryShippedEndpoint_IsMarkedIdempotent_AsThePureFunctionsTheyAre()
+    {
+        // Each shipped endpoint computes its answer from its arguments alone: a failover client may run it again elsewhere.
+        foreach (var module in (await Client.ListAsync()).Modules)
+        {
+            var info = await Client.InfoAsync(module.Name);
+            Assert.NotEmpty(info.Endpoints);
+            Assert.All(info.Endpoints, e => Assert.True(e.Idempotent, $"{module.Name}/{e.Name} is not marked idempotent"));
+        }
+    }
+
+    [Fact]
     public void Tokenize_RunsOnTheNuGetPackagesItDeclares_RestoredIntoAnEmptyCache()
     {
         // The host carries no module's libraries: the tokenizer's came from its manifest's "packages".

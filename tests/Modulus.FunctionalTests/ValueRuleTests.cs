@@ -80,6 +80,81 @@ public sealed class ValueRuleTests : IAsyncLifetime
         Assert.Equal("fine", answers[62].CallResponse.Result.StringValue);
     }
 
+    [Theory]
+    [InlineData(65)]
+    [InlineData(100)]
+    [InlineData(2000)]
+    public async Task Grpc_Call_TooDeep_IsInvalidArgumentNamingTheLimit(int depth)
+    {
+        using var channel = GrpcChannel();
+        var rpc = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => RawGrpcCallAsync(channel, Call(81, Nested(depth)).CallRequest.ToByteArray()));
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, rpc.StatusCode);
+        Assert.Equal("values nest at most 64 levels deep (lists and maps); this request nests deeper", rpc.Status.Detail);
+
+        // 60 levels is within the rule, read by the host and by the client alike; then a plain call.
+        var deep = ParseDeepResponse(await RawGrpcCallAsync(channel, Call(82, Nested(60)).CallRequest.ToByteArray()));
+        Assert.Equal(Nested(60), deep.Result);
+        Assert.Equal(60, Depth(await _host.Client.CallAsync("echo", Protocol.ValueMapper.FromMessage(Nested(60)))));
+        Assert.Equal("after", (await _host.Client.CallAsync("echo", "after")).AsString());
+    }
+
+    [Fact]
+    public async Task Grpc_Call_NotUtf8_IsInvalidArgument()
+    {
+        using var channel = GrpcChannel();
+        var rpc = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => RawGrpcCallAsync(channel, NotUtf8CallRequest(91)));
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, rpc.StatusCode);
+        Assert.Contains("not valid UTF-8", rpc.Status.Detail, StringComparison.Ordinal);
+
+        var garbage = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => RawGrpcCallAsync(channel, [0xFF, 0xFF, 0xFF]));
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, garbage.StatusCode);
+        Assert.Contains("not a modulus.v1.CallRequest", garbage.Status.Detail, StringComparison.Ordinal);
+
+        Assert.Equal("after", (await _host.Client.CallAsync("echo", "after")).AsString());
+    }
+
+    [Fact]
+    public async Task Grpc_CallStream_RefusesTheBadItems_AndTheStreamGoesOn()
+    {
+        using var channel = GrpcChannel();
+        using var stream = channel.CreateCallInvoker().AsyncDuplexStreamingCall(RawCallStream, null, new Grpc.Core.CallOptions(deadline: DateTime.UtcNow.AddSeconds(30)));
+        await stream.RequestStream.WriteAsync(Call(101, Nested(200)).CallRequest.ToByteArray());
+        await stream.RequestStream.WriteAsync(NotUtf8CallRequest(102));
+        await stream.RequestStream.WriteAsync(Call(103, Nested(60)).CallRequest.ToByteArray());
+        await stream.RequestStream.CompleteAsync();
+
+        var answers = new Dictionary<ulong, CallResponse>();
+        while (await stream.ResponseStream.MoveNext(CancellationToken.None))
+        {
+            var answer = ParseDeepResponse(stream.ResponseStream.Current);
+            answers.Add(answer.Id, answer);
+        }
+
+        Assert.Equal(Grpc.Core.StatusCode.OK, stream.GetStatus().StatusCode);
+        Assert.Equal((int)StatusCode.InvalidArgument, answers[101].Error.Code);
+        Assert.Equal("values nest at most 64 levels deep (lists and maps); this request nests deeper", answers[101].Error.Message);
+        Assert.Equal((int)StatusCode.InvalidArgument, answers[102].Error.Code);
+        Assert.Contains("not valid UTF-8", answers[102].Error.Message, StringComparison.Ordinal);
+        Assert.Equal(Nested(60), answers[103].Result);
+    }
+
+    [Fact]
+    public async Task Grpc_CallStream_BytesThatAreNotACallRequest_EndTheStreamWithInvalidArgument()
+    {
+        using var channel = GrpcChannel();
+        using var stream = channel.CreateCallInvoker().AsyncDuplexStreamingCall(RawCallStream, null, new Grpc.Core.CallOptions(deadline: DateTime.UtcNow.AddSeconds(30)));
+        await stream.RequestStream.WriteAsync(Call(111, new Protocol.V1.Value { StringValue = "first" }).CallRequest.ToByteArray());
+        Assert.True(await stream.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal("first", CallResponse.Parser.ParseFrom(stream.ResponseStream.Current).Result.StringValue);
+
+        await stream.RequestStream.WriteAsync([0xFF, 0xFF, 0xFF]);
+        var rpc = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => stream.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, rpc.StatusCode);
+        Assert.Contains("not a modulus.v1.CallRequest", rpc.Status.Detail, StringComparison.Ordinal);
+
+        Assert.Equal("after", (await _host.Client.CallAsync("echo", "after")).AsString());
+    }
+
     [Fact]
     public async Task TensorShapeThatOverflows_IsRefused_OnEveryTransport()
     {
@@ -122,6 +197,37 @@ public sealed class ValueRuleTests : IAsyncLifetime
         await using var client = ModulusClient.Connect(_host.Addresses.Single(a => a.StartsWith("tcp://", StringComparison.Ordinal)));
         Assert.Equal("after", (await client.CallAsync("echo", "after")).AsString());
     }
+
+    private static readonly Grpc.Core.Marshaller<byte[]> RawBytes = Grpc.Core.Marshallers.Create(b => b, b => b);
+
+    /// <summary>modulus.v1.ModuleService/Call with the message as raw bytes, so that the test sends what it means to.</summary>
+    private static readonly Grpc.Core.Method<byte[], byte[]> RawCall = new(Grpc.Core.MethodType.Unary, "modulus.v1.ModuleService", "Call", RawBytes, RawBytes);
+
+    private static readonly Grpc.Core.Method<byte[], byte[]> RawCallStream = new(Grpc.Core.MethodType.DuplexStreaming, "modulus.v1.ModuleService", "CallStream", RawBytes, RawBytes);
+
+    private Grpc.Net.Client.GrpcChannel GrpcChannel() =>
+        Grpc.Net.Client.GrpcChannel.ForAddress(_host.Address.Replace("grpc://", "http://", StringComparison.Ordinal), new Grpc.Net.Client.GrpcChannelOptions { MaxReceiveMessageSize = null });
+
+    private static Task<byte[]> RawGrpcCallAsync(Grpc.Net.Client.GrpcChannel channel, byte[] request) =>
+        channel.CreateCallInvoker().AsyncUnaryCall(RawCall, null, new Grpc.Core.CallOptions(deadline: DateTime.UtcNow.AddSeconds(30)), request).ResponseAsync;
+
+    private static CallResponse ParseDeepResponse(byte[] bytes) => EnvelopeReader.ParseDeep<CallResponse>(bytes);
+
+    /// <summary>A call request (no envelope) whose string argument is not UTF-8.</summary>
+    private static byte[] NotUtf8CallRequest(ulong id)
+    {
+        var bytes = Call(id, new Protocol.V1.Value { StringValue = "\u00e9\u00e9" }).CallRequest.ToByteArray();
+        var at = bytes.AsSpan().IndexOf(new byte[] { 0xC3, 0xA9, 0xC3, 0xA9 });
+        bytes[at] = 0xFF;
+        bytes[at + 1] = 0xFE;
+        return bytes;
+    }
+
+    private static int Depth(Sdk.Value value) => value.Kind switch
+    {
+        ValueKind.List => 1 + value.AsList().Select(Depth).DefaultIfEmpty(0).Max(),
+        _ => 0,
+    };
 
     private static Protocol.V1.Value Nested(int depth)
     {

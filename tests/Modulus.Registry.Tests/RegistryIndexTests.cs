@@ -620,6 +620,33 @@ public sealed class RegistryIndexTests : IDisposable
     }
 
     [Fact]
+    public void UploadCharges_OutliveAReopenAndAReset_StayOutOfTheChainState_AndCanBeForgotten()
+    {
+        var script = FullScript();
+        string state;
+        using (var index = RegistryIndex.Open(IndexPath, EventScript.Deployment, _metadata))
+        {
+            index.Apply(script.Events, script.Block);
+            state = index.ExportCanonical();
+            index.RecordUpload("0xAbC", new ChargedUpload(new string('a', 64), 10));
+            index.RecordUpload("0xabc", new ChargedUpload(new string('b', 64), 20));
+            index.RecordUpload("0xdef", new ChargedUpload(new string('c', 64), 30));
+            Assert.Equal(state, index.ExportCanonical());
+        }
+
+        using var reopened = Open();
+        Assert.Equal([(new string('a', 64), 10L), (new string('b', 64), 20L)], reopened.UploadsBy("0xABC").Select(u => (u.Sha256, u.Size)).Order());
+
+        // A reset follows the chain again; the service's own record of uploads is not the chain's.
+        reopened.Reset();
+        Assert.Equal(2, reopened.UploadsBy("0xabc").Count);
+
+        Assert.Equal(1, reopened.ForgetUploads([new string('a', 64), new string('f', 64)]));
+        Assert.Equal([new string('b', 64)], reopened.UploadsBy("0xabc").Select(u => u.Sha256));
+        Assert.Single(reopened.UploadsBy("0xdef"));
+    }
+
+    [Fact]
     public void Apply_EmptyBatch_MovesCheckpoint()
     {
         using var index = Open();

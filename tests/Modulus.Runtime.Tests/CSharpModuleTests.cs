@@ -15,7 +15,7 @@ public class CSharpModuleTests
         {
             public string Forward(string text, int times = 2) => string.Concat(Enumerable.Repeat(text, times));
 
-            [Endpoint]
+            [Endpoint(Idempotent = true)]
             public double Sum(List<double> values) => values.Sum();
 
             [Endpoint("scale")]
@@ -72,6 +72,7 @@ public class CSharpModuleTests
         Assert.Equal("scale(x: tensor, factor: float) -> tensor", signatures["scale"]);
         Assert.Equal("target() -> string", signatures["target"]);
         Assert.Equal(64, info.ContentHash.Length);
+        Assert.Equal(["sum"], info.Endpoints.Where(e => e.Idempotent).Select(e => e.Name));
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public class PythonModuleTests
             def forward(self, values: list[float], label: str = "sum") -> dict:
                 return {"label": label, "total": sum(values), "count": len(values)}
 
-            @modulus.endpoint
+            @modulus.endpoint(idempotent=True)
             def greet(self) -> str:
                 return self.greeting
 
@@ -76,6 +76,7 @@ public class PythonModuleTests
         Assert.Equal("forward(values: list[float], label: string = \"sum\") -> map", signatures["forward"]);
         Assert.Equal("echo_all(value: any, maybe: int? = null) -> any", signatures["echo_all"]);
         Assert.Equal("python", runtime.Catalog.Find("py.stats")!.Language);
+        Assert.Equal(["greet"], runtime.Catalog.Find("py.stats")!.Endpoints.Where(e => e.Idempotent).Select(e => e.Name));
     }
 
     [Fact]

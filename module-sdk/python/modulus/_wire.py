@@ -283,7 +283,7 @@ def decode_module_info(data):
 
 
 def _decode_endpoint(data):
-    endpoint = {"name": "", "parameters": [], "returns": "", "description": ""}
+    endpoint = {"name": "", "parameters": [], "returns": "", "description": "", "idempotent": False}
     for field, _, value in fields(data):
         if field == 1:
             endpoint["name"] = bytes(value).decode("utf-8")
@@ -303,6 +303,8 @@ def _decode_endpoint(data):
             endpoint["returns"] = bytes(value).decode("utf-8")
         elif field == 4:
             endpoint["description"] = bytes(value).decode("utf-8")
+        elif field == 5:
+            endpoint["idempotent"] = bool(value)
     return endpoint
 
 

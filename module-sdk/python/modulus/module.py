@@ -26,11 +26,16 @@ class Module:
         """Called when the module is unloaded, after its last call."""
 
 
-def endpoint(func=None, *, name=None, description=None):
-    """Marks a method as an endpoint: ``@endpoint`` or ``@endpoint(name="other")``."""
+def endpoint(func=None, *, name=None, description=None, idempotent=False):
+    """Marks a method as an endpoint: ``@endpoint`` or ``@endpoint(name="other")``.
+
+    ``idempotent=True`` says that running it twice with the same arguments does no more than running
+    it once (a pure function, a lookup), so a failover client may send a call that may have run on a
+    host that failed to another host. Leave it False for anything with an effect.
+    """
 
     def mark(f):
-        setattr(f, _ENDPOINT_ATTR, {"name": name or f.__name__, "description": description})
+        setattr(f, _ENDPOINT_ATTR, {"name": name or f.__name__, "description": description, "idempotent": bool(idempotent)})
         return f
 
     return mark(func) if func is not None else mark
@@ -75,7 +80,7 @@ def _default_json(value):
 
 
 def endpoints_of(cls):
-    """The endpoints of a module class: a list of dicts with name, parameters, returns, description."""
+    """The endpoints of a module class: a list of dicts with name, parameters, returns, description, idempotent."""
     found = []
     seen = set()
     for attr in dir(cls):
@@ -114,5 +119,6 @@ def endpoints_of(cls):
             "parameters": parameters,
             "returns": _type_name(hints.get("return", inspect.Parameter.empty)),
             "description": doc.strip().splitlines()[0] if doc.strip() else "",
+            "idempotent": bool((marker or {}).get("idempotent", False)),
         })
     return found

@@ -87,6 +87,7 @@ class CallerTests(unittest.TestCase):
                 self.assertIn("text.tokenize", names)
                 info = host.info("text.tokenize")
                 self.assertEqual(["forward", "decode", "count"], [e["name"] for e in info["endpoints"]])
+                self.assertEqual([True, True, True], [e["idempotent"] for e in info["endpoints"]])
                 with self.assertRaises(modulus.NotFound):
                     host.info("no.such.module")
 

@@ -10,6 +10,7 @@ import modulus
 class Moments(modulus.Module):
     """Summary statistics of a tensor, overall or along one axis."""
 
+    @modulus.endpoint(idempotent=True)
     def forward(self, x: np.ndarray, axis: Optional[int] = None) -> dict:
         x = self._checked(x, axis)
         values = x.astype(np.float64)
@@ -22,7 +23,7 @@ class Moments(modulus.Module):
         # A whole-tensor statistic is a number; along an axis it is a tensor.
         return {k: float(v) if axis is None else v for k, v in stats.items()}
 
-    @modulus.endpoint(description="(x - mean) / std along an axis (all elements when none), as FP32.")
+    @modulus.endpoint(description="(x - mean) / std along an axis (all elements when none), as FP32.", idempotent=True)
     def standardize(self, x: np.ndarray, axis: Optional[int] = None) -> np.ndarray:
         x = self._checked(x, axis).astype(np.float64)
         std = x.std(axis=axis, keepdims=True)

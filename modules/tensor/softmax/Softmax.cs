@@ -6,10 +6,11 @@ namespace Modules.Tensors;
 public sealed class Softmax : Module
 {
     /// <summary>softmax(x) along the last axis; the result has the input's shape and dtype.</summary>
+    [Endpoint(Idempotent = true)]
     public Tensor Forward(Tensor x) => Apply(x, log: false);
 
     /// <summary>log(softmax(x)) along the last axis, computed without overflow.</summary>
-    [Endpoint(Description = "log-softmax along the last axis.")]
+    [Endpoint(Description = "log-softmax along the last axis.", Idempotent = true)]
     public Tensor LogSoftmax(Tensor x) => Apply(x, log: true);
 
     private static Tensor Apply(Tensor x, bool log)

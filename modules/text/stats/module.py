@@ -21,6 +21,7 @@ def _syllables(word: str) -> int:
 class TextStats(modulus.Module):
     """Counts and frequent words of a text, and its Flesch reading ease."""
 
+    @modulus.endpoint(idempotent=True)
     def forward(self, text: str, top: int = 5) -> dict:
         if top < 0:
             raise modulus.InvalidArgument(f"top must be zero or more, not {top}")
@@ -36,7 +37,7 @@ class TextStats(modulus.Module):
             "reading_ease": self.reading_ease(text),
         }
 
-    @modulus.endpoint(description="Flesch reading ease: higher is easier (90+ very easy, under 30 very hard).")
+    @modulus.endpoint(description="Flesch reading ease: higher is easier (90+ very easy, under 30 very hard).", idempotent=True)
     def reading_ease(self, text: str) -> float:
         words = _WORD.findall(text)
         if not words:

@@ -17,10 +17,11 @@ public sealed class Gpt2Tokenizer : Module
     }
 
     /// <summary>The token ids of a text.</summary>
+    [Endpoint(Idempotent = true)]
     public IReadOnlyList<int> Forward(string text) => Tokenizer.EncodeToIds(text);
 
     /// <summary>The text of a sequence of token ids.</summary>
-    [Endpoint(Description = "Turns token ids back into text.")]
+    [Endpoint(Description = "Turns token ids back into text.", Idempotent = true)]
     public string Decode(IReadOnlyList<int> ids)
     {
         foreach (var id in ids)
@@ -35,6 +36,6 @@ public sealed class Gpt2Tokenizer : Module
     }
 
     /// <summary>How many tokens a text takes: what a context window counts.</summary>
-    [Endpoint(Description = "Counts the tokens of a text.")]
+    [Endpoint(Description = "Counts the tokens of a text.", Idempotent = true)]
     public int Count(string text) => Tokenizer.CountTokens(text);
 }

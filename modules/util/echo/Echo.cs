@@ -4,10 +4,11 @@ namespace Modules.Util;
 public sealed class Echo : Module
 {
     /// <summary>The value given, unchanged.</summary>
+    [Endpoint(Idempotent = true)]
     public Value Forward(Value value) => value;
 
     /// <summary>Who is calling, as the host sees it.</summary>
-    [Endpoint(Description = "The caller's address (null when unsigned) and the time left before the deadline.")]
+    [Endpoint(Description = "The caller's address (null when unsigned) and the time left before the deadline.", Idempotent = true)]
     public Dictionary<string, object?> Whoami(CallContext context) => new()
     {
         ["caller"] = context.Caller,

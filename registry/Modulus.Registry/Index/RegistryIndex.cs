@@ -41,6 +41,7 @@ public sealed partial class RegistryIndex : IDisposable
     private readonly ILiteCollection<BsonDocument> _hosts;
     private readonly ILiteCollection<BsonDocument> _stakes;
     private readonly ILiteCollection<BsonDocument> _state;
+    private readonly ILiteCollection<BsonDocument> _uploads;
     private readonly IPackageMetadataSource? _metadata;
 
     // One writer at a time (Apply, RefreshMetadata, Reset); LiteDB binds a transaction to its thread.
@@ -65,6 +66,7 @@ public sealed partial class RegistryIndex : IDisposable
         _hosts = db.GetCollection(Collections.Hosts);
         _stakes = db.GetCollection(Collections.Stakes);
         _state = db.GetCollection(Collections.State);
+        _uploads = db.GetCollection(Collections.Uploads);
         _catalog = SearchCatalog.Create([], null);
     }
 
@@ -301,6 +303,7 @@ public sealed partial class RegistryIndex : IDisposable
 
         _modules.EnsureIndex(Fields.NameHash, unique: true);
         _stakes.EnsureIndex(Fields.Module);
+        _uploads.EnsureIndex(Fields.Uploader);
         _lastBlockHash = state[Fields.LastBlockHash].IsString ? state[Fields.LastBlockHash].AsString : null;
         var lastBlock = state[Fields.LastBlock].IsNumber ? state[Fields.LastBlock].AsInt64 : (long?)null;
         _catalog = SearchCatalog.Create(_modules.FindAll().Select(ToSummary), lastBlock);
@@ -346,6 +349,9 @@ public sealed partial class RegistryIndex : IDisposable
         public const string Hosts = "hosts";
         public const string Stakes = "stakes";
         public const string State = "state";
+
+        /// <summary>The upload quota's charges: the service's own record, not the chain's (see <see cref="UploadsBy"/>).</summary>
+        public const string Uploads = "uploads";
     }
 
     /// <summary>Document ids. Names cannot contain '@' and versions cannot either, so the ids are unambiguous and a module's rows share a prefix.</summary>
@@ -413,5 +419,7 @@ public sealed partial class RegistryIndex : IDisposable
         public const string Module = "module";
         public const string Staker = "staker";
         public const string Stake = "stake";
+        public const string Uploader = "uploader";
+        public const string Size = "size";
     }
 }

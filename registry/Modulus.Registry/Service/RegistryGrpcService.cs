@@ -190,9 +190,9 @@ internal sealed class RegistryGrpcService(RegistryIndex index, PackageStore stor
             return;
         }
 
-        if (!quota.TryCharge(uploader, size, options.UnclaimedUploadBytes, options.UnclaimedUploadPackages))
+        if (!quota.TryCharge(uploader, sha256, size, options.UnclaimedUploadBytes, options.UnclaimedUploadPackages))
         {
-            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"{uploader} has used its quota for names nobody owns yet ({options.UnclaimedUploadPackages} packages, {options.UnclaimedUploadBytes:N0} bytes per run of the service); claim the name first (`modulus claim`), then upload"));
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"{uploader} has used its quota for names nobody owns yet ({options.UnclaimedUploadPackages} packages, {options.UnclaimedUploadBytes:N0} bytes stored and not yet published); claim the name first (`modulus claim`), then upload"));
         }
     }
 

@@ -33,12 +33,13 @@ public sealed record RegistryServiceOptions
     public long MaxPackageBytes { get; init; } = 64L * 1024 * 1024;
 
     /// <summary>
-    /// How many bytes of packages one address may upload, per run of the service, for names nobody
-    /// owns yet (publish uploads before it claims the name). Uploads for a name the signer owns are
-    /// not counted.
+    /// How many bytes of packages one address may have stored for names nobody owns yet (publish
+    /// uploads before it claims the name), counting those still stored and not referenced by a
+    /// published version; kept in the index, so across restarts. Uploads for a name the signer owns
+    /// are not counted.
     /// </summary>
     public long UnclaimedUploadBytes { get; init; } = 32L * 1024 * 1024;
 
-    /// <summary>How many packages one address may upload, per run of the service, for names nobody owns yet.</summary>
+    /// <summary>How many packages one address may have stored for names nobody owns yet, counted as <see cref="UnclaimedUploadBytes"/> is.</summary>
     public int UnclaimedUploadPackages { get; init; } = 16;
 }

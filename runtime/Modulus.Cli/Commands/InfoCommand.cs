@@ -61,6 +61,7 @@ internal static class InfoCommand
                                 name = e.Name,
                                 description = e.Description,
                                 returns = e.Returns.ToString(),
+                                idempotent = e.Idempotent,
                                 parameters = e.Parameters.Select(p => new { name = p.Name, type = p.Type.ToString(), required = p.Required, @default = p.Default }),
                             }),
                         },
@@ -81,10 +82,11 @@ internal static class InfoCommand
 
                 output.Out.WriteLine($"content: sha256:{info.ContentHash}");
                 output.Out.WriteLine();
-                var table = new TableWriter("ENDPOINT", "SIGNATURE", "DESCRIPTION");
+                // IDEMPOTENT: whether a failover client may send a call that may have run again, to another host.
+                var table = new TableWriter("ENDPOINT", "SIGNATURE", "IDEMPOTENT", "DESCRIPTION");
                 foreach (var endpoint in info.Endpoints)
                 {
-                    table.Add(endpoint.Name, endpoint.Signature, endpoint.Description ?? string.Empty);
+                    table.Add(endpoint.Name, endpoint.Signature, endpoint.Idempotent ? "yes" : "no", endpoint.Description ?? string.Empty);
                 }
 
                 table.Write(output.Out);

@@ -138,18 +138,29 @@ internal static class RegistryCommand
             var (deployment, _) = access.Chain(parse);
             var folder = parse.GetValue(data) is { } given ? Path.GetFullPath(given) : Path.Combine(Protocol.ModulusHome.Path, "registry");
             var store = new Modulus.Registry.Packaging.PackageStore(Path.Combine(folder, "packages"));
-            IReadOnlySet<string> referenced;
+            Modulus.Registry.Index.RegistryIndex index;
             try
             {
-                using var index = Modulus.Registry.Index.RegistryIndex.Open(Path.Combine(folder, "index.db"), deployment);
-                referenced = index.PublishedContentHashes();
+                index = Modulus.Registry.Index.RegistryIndex.Open(Path.Combine(folder, "index.db"), deployment);
             }
             catch (IOException ex)
             {
                 return Task.FromResult(output.Usage(ex.Message));
             }
 
-            var pruned = store.Prune(referenced.Contains, TimeSpan.FromHours(parse.GetValue(minAge)), parse.GetValue(dryRun));
+            IReadOnlySet<string> referenced;
+            IReadOnlyList<Modulus.Registry.Packaging.StoredPackage> pruned;
+            using (index)
+            {
+                referenced = index.PublishedContentHashes();
+                pruned = store.Prune(referenced.Contains, TimeSpan.FromHours(parse.GetValue(minAge)), parse.GetValue(dryRun));
+                if (!parse.GetValue(dryRun))
+                {
+                    // What is deleted no longer counts against its uploader's quota: forget its charge.
+                    index.ForgetUploads(pruned.Select(p => p.Sha256));
+                }
+            }
+
             if (parse.GetValue(json))
             {
                 output.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { dryRun = parse.GetValue(dryRun), pruned = pruned.Select(p => new { sha256 = p.Sha256, size = p.Size }) }));

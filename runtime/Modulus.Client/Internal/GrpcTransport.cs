@@ -1,5 +1,7 @@
 using Grpc.Core;
 using Grpc.Net.Client;
+using Google.Protobuf;
+using Modulus.Protocol.Framing;
 using Modulus.Protocol.V1;
 using Modulus.Sdk;
 using StatusCode = Modulus.Sdk.StatusCode;
@@ -9,7 +11,28 @@ namespace Modulus.Client.Internal;
 /// <summary>The gRPC transport: unary calls on one HTTP/2 channel.</summary>
 internal sealed class GrpcTransport : IModulusTransport
 {
+    /// <summary>
+    /// <c>Call</c> with an answer read as TCP's and UDP's are: values may nest 64 levels, deeper
+    /// than the generated client's parser (protobuf's default, about 49 levels) reads.
+    /// </summary>
+    private static readonly Method<CallRequest, CallResponse> CallMethod = new(
+        MethodType.Unary,
+        ModuleService.Descriptor.FullName,
+        "Call",
+        Marshallers.Create<CallRequest>(
+            (request, context) =>
+            {
+                context.SetPayloadLength(request.CalculateSize());
+                request.WriteTo(context.GetBufferWriter());
+                context.Complete();
+            },
+            context => CallRequest.Parser.ParseFrom(context.PayloadAsReadOnlySequence())),
+        Marshallers.Create<CallResponse>(
+            response => response.ToByteArray(),
+            EnvelopeReader.ParseDeep<CallResponse>));
+
     private readonly GrpcChannel _channel;
+    private readonly CallInvoker _invoker;
     private readonly ModuleService.ModuleServiceClient _client;
     private readonly ModulusAddress _address;
 
@@ -27,14 +50,15 @@ internal sealed class GrpcTransport : IModulusTransport
                 ConnectTimeout = TimeSpan.FromSeconds(10),
             },
         });
-        _client = new ModuleService.ModuleServiceClient(_channel);
+        _invoker = _channel.CreateCallInvoker();
+        _client = new ModuleService.ModuleServiceClient(_invoker);
     }
 
     public async Task<CallResponse> CallAsync(CallRequest request, DateTime deadlineUtc, CancellationToken cancellationToken)
     {
         try
         {
-            return await _client.CallAsync(request, deadline: deadlineUtc, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await _invoker.AsyncUnaryCall(CallMethod, null, new CallOptions(deadline: deadlineUtc, cancellationToken: cancellationToken), request).ResponseAsync.ConfigureAwait(false);
         }
         catch (RpcException ex)
         {

@@ -28,18 +28,8 @@ public static class EnvelopeReader
     /// <exception cref="InvalidProtocolBufferException">The bytes are not an envelope.</exception>
     public static EnvelopeRead Read(ReadOnlySequence<byte> payload)
     {
-        try
-        {
-            return new EnvelopeRead(Envelope.Parser.ParseFrom(payload), 0, null);
-        }
-        catch (InvalidProtocolBufferException ex) when (IsTooDeep(ex))
-        {
-            return ReadDeep(payload.ToArray());
-        }
-        catch (Exception ex) when (IsNotUtf8(ex))
-        {
-            return NotUtf8(ReadId(payload));
-        }
+        var (envelope, id, error) = ReadMessage(payload, Envelope.Parser);
+        return new EnvelopeRead(envelope, id, error);
     }
 
     /// <inheritdoc cref="Read(ReadOnlySequence{byte})"/>
@@ -51,12 +41,24 @@ public static class EnvelopeReader
         }
         catch (InvalidProtocolBufferException ex) when (IsTooDeep(ex))
         {
-            return ReadDeep(datagram.ToArray());
+            var (envelope, id, error) = ReadDeep<Envelope>(datagram.ToArray());
+            return new EnvelopeRead(envelope, id, error);
         }
         catch (Exception ex) when (IsNotUtf8(ex))
         {
-            return NotUtf8(ReadId(new ReadOnlySequence<byte>(datagram.ToArray())));
+            return new EnvelopeRead(null, ReadId(new ReadOnlySequence<byte>(datagram.ToArray())), NotUtf8());
         }
+    }
+
+    /// <summary>
+    /// Reads a call request as gRPC carries it (the message alone, without an envelope) by the same
+    /// rules, or the refusal (with its id) of one that breaks a value rule.
+    /// </summary>
+    /// <exception cref="InvalidProtocolBufferException">The bytes are not a call request.</exception>
+    public static CallRequestRead ReadCallRequest(ReadOnlySequence<byte> payload)
+    {
+        var (request, id, error) = ReadMessage(payload, CallRequest.Parser);
+        return new CallRequestRead(request, id, error);
     }
 
     /// <summary>The request id at the front of an envelope (where every client writes it), or 0 when it cannot be read.</summary>
@@ -88,11 +90,19 @@ public static class EnvelopeReader
     /// client reading a host's answer of up to 64 levels).
     /// </summary>
     /// <exception cref="InvalidProtocolBufferException">The bytes are not an envelope, or nest deeper than 64 levels.</exception>
-    public static Envelope ParseDeep(byte[] bytes)
+    public static Envelope ParseDeep(byte[] bytes) => ParseDeep<Envelope>(bytes);
+
+    /// <summary>
+    /// Parses a message whose values nest deeper than protobuf's default limit lets through (a gRPC
+    /// client reading a host's <see cref="CallResponse"/> of up to 64 levels).
+    /// </summary>
+    /// <exception cref="InvalidProtocolBufferException">The bytes are not such a message, or nest deeper than 64 levels.</exception>
+    public static T ParseDeep<T>(byte[] bytes)
+        where T : IMessage<T>, new()
     {
-        var envelope = new Envelope();
-        envelope.MergeFrom(CodedInputStream.CreateWithLimits(new MemoryStream(bytes, writable: false), bytes.Length, RecursionLimit));
-        return envelope;
+        var message = new T();
+        message.MergeFrom(CodedInputStream.CreateWithLimits(new MemoryStream(bytes, writable: false), bytes.Length, RecursionLimit));
+        return message;
     }
 
     internal static bool IsTooDeep(InvalidProtocolBufferException ex) => ex.Message.Contains("levels of nesting", StringComparison.Ordinal);
@@ -101,27 +111,52 @@ public static class EnvelopeReader
         ex is DecoderFallbackException || ex.InnerException is DecoderFallbackException
         || (ex is InvalidProtocolBufferException && ex.Message.Contains("UTF", StringComparison.OrdinalIgnoreCase));
 
-    private static EnvelopeRead ReadDeep(byte[] bytes)
+    /// <summary>The one reading rule, for an envelope (TCP, UDP) or a bare call request (gRPC).</summary>
+    private static (T? Message, ulong Id, ModulusException? Error) ReadMessage<T>(ReadOnlySequence<byte> payload, MessageParser<T> parser)
+        where T : class, IMessage<T>, new()
+    {
+        try
+        {
+            return (parser.ParseFrom(payload), 0, null);
+        }
+        catch (InvalidProtocolBufferException ex) when (IsTooDeep(ex))
+        {
+            return ReadDeep<T>(payload.ToArray());
+        }
+        catch (Exception ex) when (IsNotUtf8(ex))
+        {
+            return (null, ReadId(payload), NotUtf8());
+        }
+    }
+
+    private static (T? Message, ulong Id, ModulusException? Error) ReadDeep<T>(byte[] bytes)
+        where T : class, IMessage<T>, new()
     {
         var id = ReadId(new ReadOnlySequence<byte>(bytes));
         try
         {
-            return new EnvelopeRead(ParseDeep(bytes), 0, null);
+            return (ParseDeep<T>(bytes), 0, null);
         }
         catch (InvalidProtocolBufferException ex) when (IsTooDeep(ex))
         {
-            return new EnvelopeRead(null, id, TooDeep());
+            return (null, id, TooDeep());
         }
         catch (Exception ex) when (IsNotUtf8(ex))
         {
-            return NotUtf8(id);
+            return (null, id, NotUtf8());
         }
     }
 
-    private static EnvelopeRead NotUtf8(ulong id) =>
-        new(null, id, new ModulusException(StatusCode.InvalidArgument, "a string in the request is not valid UTF-8; send text as UTF-8, or binary data as bytes"));
-
+    /// <summary>The refusal of a string that is not UTF-8, the same on every transport.</summary>
+    public static ModulusException NotUtf8() =>
+        new(StatusCode.InvalidArgument, "a string in the request is not valid UTF-8; send text as UTF-8, or binary data as bytes");
 }
 
 /// <summary>An envelope read from the wire, or the refusal (with the request's id, 0 when unknown) of one that breaks a value rule.</summary>
 public readonly record struct EnvelopeRead(Envelope? Envelope, ulong Id, ModulusException? Error);
+
+/// <summary>
+/// A call request read from a gRPC message, or the refusal (with the request's id, 0 when unknown)
+/// of one that breaks a value rule. A class, as gRPC's request types must be.
+/// </summary>
+public sealed record CallRequestRead(CallRequest? Request, ulong Id, ModulusException? Error);

@@ -50,7 +50,7 @@ internal sealed class CSharpEndpoint
                 throw new InvalidOperationException($"Two methods of {moduleType.Name} serve the endpoint \"{name}\"; give one another name with [Endpoint(\"...\")].");
             }
 
-            endpoints.Add(Create(moduleType, method, name, marker?.Description));
+            endpoints.Add(Create(moduleType, method, name, marker?.Description, marker?.Idempotent ?? false));
         }
 
         return endpoints;
@@ -92,7 +92,7 @@ internal sealed class CSharpEndpoint
         return ClrValueConverter.FromClr(await _awaitResult(returned).ConfigureAwait(false));
     }
 
-    private static CSharpEndpoint Create(Type moduleType, MethodInfo method, string name, string? description)
+    private static CSharpEndpoint Create(Type moduleType, MethodInfo method, string name, string? description, bool idempotent)
     {
         var parameters = method.GetParameters();
         var slots = new int[parameters.Length];
@@ -113,7 +113,7 @@ internal sealed class CSharpEndpoint
 
         var (resultType, awaitResult) = ResultShape(method.ReturnType);
         var returns = resultType is null ? TypeSpec.NullType : ClrValueConverter.SpecOf(resultType) ?? TypeSpec.Any;
-        return new CSharpEndpoint(method, new EndpointSchema(name, schema, returns, description), slots, awaitResult);
+        return new CSharpEndpoint(method, new EndpointSchema(name, schema, returns, description) { Idempotent = idempotent }, slots, awaitResult);
     }
 
     private static string? DefaultJson(object? value)

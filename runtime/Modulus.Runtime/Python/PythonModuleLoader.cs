@@ -94,7 +94,10 @@ internal sealed class PythonModuleLoader(PythonInterpreter interpreter, ILogger<
                 p.GetProperty("default").ValueKind == JsonValueKind.String ? p.GetProperty("default").GetString() : null)).ToArray();
             var description = e.GetProperty("description").GetString();
             endpoints.Add((
-                new EndpointSchema(e.GetProperty("name").GetString()!, parameters, TypeSpec.Parse(e.GetProperty("returns").GetString()), string.IsNullOrEmpty(description) ? null : description),
+                new EndpointSchema(e.GetProperty("name").GetString()!, parameters, TypeSpec.Parse(e.GetProperty("returns").GetString()), string.IsNullOrEmpty(description) ? null : description)
+                {
+                    Idempotent = e.TryGetProperty("idempotent", out var idempotent) && idempotent.ValueKind == JsonValueKind.True,
+                },
                 e.GetProperty("method").GetString()!));
         }
 

@@ -90,6 +90,60 @@ public sealed class PackageUploadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheUnclaimedNameQuota_SurvivesARestartOfTheService_AndIsFreedByPublishingAndByPruning()
+    {
+        var max = new RegistryServiceOptions { RpcUrl = "x", Deployment = _network.Deployment }.UnclaimedUploadPackages;
+        var packages = Enumerable.Range(0, max + 3)
+            .Select(i => ModulePackage.Pack(Folder(_tree.AddCSharp($"quota{i}", "public sealed class Q : Module { public string Forward(string s) => s; }", $", \"name\": \"quota.free{i}\""))))
+            .ToArray();
+        using (var client = new RegistryClient(_network.Registry.Address!))
+        {
+            foreach (var package in packages.Take(max))
+            {
+                await client.PutPackageAsync(package.Bytes, package.Sha256, uploader: Key(2));
+            }
+
+            await AssertOverQuotaAsync(client, packages[max]);
+        }
+
+        // A restart of the service does not hand the address a fresh quota.
+        await _network.RestartRegistryAsync();
+        using (var client = new RegistryClient(_network.Registry.Address!))
+        {
+            await AssertOverQuotaAsync(client, packages[max]);
+            // Another address has its own.
+            Assert.Equal(packages[max].Sha256, (await client.PutPackageAsync(packages[max].Bytes, packages[max].Sha256, uploader: Key(1))).Sha256);
+        }
+
+        // Publishing one of the charged packages (its name is then owned) frees its slot, and only that one.
+        var publish = await _network.RunAsync("publish", Path.Combine(_tree.Root, "quota0"), "--key", "dev2");
+        Assert.True(publish.ExitCode == 0, publish.ToString());
+        await _network.CaughtUpAsync();
+        using (var client = new RegistryClient(_network.Registry.Address!))
+        {
+            await client.PutPackageAsync(packages[max + 1].Bytes, packages[max + 1].Sha256, uploader: Key(2));
+            await AssertOverQuotaAsync(client, packages[max + 2]);
+        }
+
+        // `registry prune` deletes the unpublished ones, and with them their charges.
+        await _network.Registry.DisposeAsync();
+        var prune = await _network.RunAsync("registry", "prune", "--data", _network.DataDirectory, "--deployment", _network.DeploymentPath, "--min-age", "0");
+        Assert.True(prune.ExitCode == 0, prune.ToString());
+        await _network.RestartRegistryAsync();
+        using (var client = new RegistryClient(_network.Registry.Address!))
+        {
+            Assert.Equal(packages[max + 2].Sha256, (await client.PutPackageAsync(packages[max + 2].Bytes, packages[max + 2].Sha256, uploader: Key(2))).Sha256);
+        }
+    }
+
+    private static async Task AssertOverQuotaAsync(RegistryClient client, ModulePackage package)
+    {
+        var refused = await Assert.ThrowsAsync<RegistryServiceException>(() => client.PutPackageAsync(package.Bytes, package.Sha256, uploader: Key(2)));
+        Assert.Equal(Grpc.Core.StatusCode.ResourceExhausted, refused.Code);
+        Assert.Contains("has used its quota for names nobody owns yet", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Prune_DeletesOnlyPackagesNoPublishedVersionReferences()
     {
         var published = Folder(_tree.AddCSharp("kept", "public sealed class Kept : Module { public string Forward(string s) => s; }", ", \"name\": \"prune.kept\""));

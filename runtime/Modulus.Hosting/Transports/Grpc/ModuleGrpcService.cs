@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Modulus.Protocol.Framing;
 using Modulus.Protocol.V1;
 using Modulus.Sdk;
 
@@ -11,17 +12,22 @@ namespace Modulus.Hosting.Transports.Grpc;
 internal sealed class ModuleGrpcService(
     CallDispatcher dispatcher,
     IOptions<ModulusServerOptions> options,
-    ILogger<ModuleGrpcService> logger) : ModuleService.ModuleServiceBase
+    ILogger<ModuleGrpcService> logger) : ModuleServiceEndpoints
 {
-    public override async Task<CallResponse> Call(CallRequest request, ServerCallContext context)
+    public override async Task<CallResponse> Call(CallRequestRead request, ServerCallContext context)
     {
-        var response = await dispatcher.CallAsync(request, PeerAddress(context), context.CancellationToken).ConfigureAwait(false);
+        if (request.Error is { } refused)
+        {
+            throw StatusTranslation.ToRpcException(refused);
+        }
+
+        var response = await dispatcher.CallAsync(request.Request!, PeerAddress(context), context.CancellationToken).ConfigureAwait(false);
         return response.OutcomeCase == CallResponse.OutcomeOneofCase.Error
             ? throw StatusTranslation.ToRpcException(new ModulusException((Sdk.StatusCode)response.Error.Code, response.Error.Message))
             : response;
     }
 
-    public override async Task CallStream(IAsyncStreamReader<CallRequest> requestStream, IServerStreamWriter<CallResponse> responseStream, ServerCallContext context)
+    public override async Task CallStream(IAsyncStreamReader<CallRequestRead> requestStream, IServerStreamWriter<CallResponse> responseStream, ServerCallContext context)
     {
         var cancellation = context.CancellationToken;
         var limit = options.Value.MaxCallsPerConnection;
@@ -34,9 +40,16 @@ internal sealed class ModuleGrpcService(
         {
             await foreach (var request in requestStream.ReadAllAsync(cancellation).ConfigureAwait(false))
             {
+                if (request.Error is { } refused)
+                {
+                    // A message that breaks a value rule: refuse that call, keep the stream.
+                    await responses.Writer.WriteAsync(new CallResponse { Id = request.Id, Error = new Error { Code = (int)refused.Code, Message = refused.Message } }, cancellation).ConfigureAwait(false);
+                    continue;
+                }
+
                 await slots.WaitAsync(cancellation).ConfigureAwait(false);
                 inFlight.RemoveAll(t => t.IsCompleted);
-                inFlight.Add(AnswerAsync(request, PeerAddress(context), responses.Writer, slots, cancellation));
+                inFlight.Add(AnswerAsync(request.Request!, PeerAddress(context), responses.Writer, slots, cancellation));
             }
 
             await Task.WhenAll(inFlight).ConfigureAwait(false);
