@@ -10,8 +10,26 @@ namespace Modulus.Hosting;
 /// Answers requests the same way whatever transport carried them: every transport hands its
 /// messages here, so a call gives the same result and the same error over gRPC, TCP and UDP.
 /// </summary>
-internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog catalog, CallAuthenticator authenticator)
+internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog catalog, CallAuthenticator authenticator, Runtime.Catalog.ModuleCatalog modules)
 {
+    /// <summary>
+    /// The refusal of a call request over its module's own size limit, decided from its first bytes
+    /// before it is parsed; null when it is within the limit or its module cannot be read there.
+    /// </summary>
+    /// <param name="payload">The frame, datagram or gRPC message.</param>
+    /// <param name="inEnvelope">True for TCP and UDP (an envelope), false for gRPC (a bare call request).</param>
+    public ModulusException? RefuseOversized(System.Buffers.ReadOnlySequence<byte> payload, bool inEnvelope)
+    {
+        if (Protocol.Framing.EnvelopeReader.PeekModule(payload, inEnvelope) is { } module
+            && modules.MaxRequestBytes(module) is { } limit
+            && payload.Length > limit)
+        {
+            return Runtime.Invocation.Steps.RequestSizeStep.Refusal(module, payload.Length, limit);
+        }
+
+        return null;
+    }
+
     /// <summary>Runs a call; failures come back as <see cref="CallResponse.Error"/>, never as exceptions.</summary>
     /// <param name="request">The call.</param>
     /// <param name="peer">The caller's IP address as the transport saw it.</param>

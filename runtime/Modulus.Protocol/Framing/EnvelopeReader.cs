@@ -61,6 +61,96 @@ public static class EnvelopeReader
         return new CallRequestRead(request, id, error);
     }
 
+    /// <summary>
+    /// The module a call names, read from the first bytes of an envelope (<paramref name="inEnvelope"/>)
+    /// or of a bare call request without parsing the rest, so that a request over its module's own
+    /// size limit is refused before its values are read. Null when the bytes do not start that way
+    /// (every client writes the id and the module first); the limit is then applied after parsing.
+    /// </summary>
+    public static string? PeekModule(ReadOnlySequence<byte> payload, bool inEnvelope)
+    {
+        Span<byte> head = stackalloc byte[PeekBytes];
+        var length = (int)Math.Min(payload.Length, head.Length);
+        payload.Slice(0, length).CopyTo(head);
+        ReadOnlySpan<byte> bytes = head[..length];
+        if (inEnvelope)
+        {
+            // Envelope: id = 1 (varint), then call_request = 2 (length-delimited).
+            if (!SkipVarintField(ref bytes, 1) || !EnterField(ref bytes, 2))
+            {
+                return null;
+            }
+        }
+
+        // CallRequest: id = 1 (varint), then module = 2 (a string).
+        if (!SkipVarintField(ref bytes, 1) || !EnterField(ref bytes, 2, out var moduleLength) || moduleLength > bytes.Length)
+        {
+            return null;
+        }
+
+        try
+        {
+            return Strict.GetString(bytes[..moduleLength]);
+        }
+        catch (DecoderFallbackException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>How far into a request <see cref="PeekModule"/> looks: a module name is at most 128 bytes.</summary>
+    private const int PeekBytes = 192;
+
+    private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static bool SkipVarintField(ref ReadOnlySpan<byte> bytes, int field)
+    {
+        if (bytes.Length == 0 || bytes[0] != (byte)(field << 3))
+        {
+            // The field is absent (proto3 leaves out an id of 0): nothing to skip.
+            return true;
+        }
+
+        bytes = bytes[1..];
+        return ReadVarint(ref bytes, out _);
+    }
+
+    private static bool EnterField(ref ReadOnlySpan<byte> bytes, int field) => EnterField(ref bytes, field, out _);
+
+    private static bool EnterField(ref ReadOnlySpan<byte> bytes, int field, out int length)
+    {
+        length = 0;
+        if (bytes.Length == 0 || bytes[0] != (byte)((field << 3) | 2))
+        {
+            return false;
+        }
+
+        bytes = bytes[1..];
+        if (!ReadVarint(ref bytes, out var value) || value > int.MaxValue)
+        {
+            return false;
+        }
+
+        length = (int)value;
+        return true;
+    }
+
+    private static bool ReadVarint(ref ReadOnlySpan<byte> bytes, out ulong value)
+    {
+        value = 0;
+        for (var i = 0; i < Math.Min(bytes.Length, 10); i++)
+        {
+            value |= (ulong)(bytes[i] & 0x7F) << (7 * i);
+            if ((bytes[i] & 0x80) == 0)
+            {
+                bytes = bytes[(i + 1)..];
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The request id at the front of an envelope (where every client writes it), or 0 when it cannot be read.</summary>
     public static ulong ReadId(ReadOnlySequence<byte> payload)
     {
@@ -159,4 +249,18 @@ public readonly record struct EnvelopeRead(Envelope? Envelope, ulong Id, Modulus
 /// A call request read from a gRPC message, or the refusal (with the request's id, 0 when unknown)
 /// of one that breaks a value rule. A class, as gRPC's request types must be.
 /// </summary>
-public sealed record CallRequestRead(CallRequest? Request, ulong Id, ModulusException? Error);
+public sealed record CallRequestRead(CallRequest? Request, ulong Id, ModulusException? Error)
+{
+    /// <summary>
+    /// A large request's bytes, not parsed yet: the reader of the service checks them against their
+    /// module's own size limit first (<see cref="EnvelopeReader.PeekModule"/>), then reads them.
+    /// </summary>
+    public ReadOnlyMemory<byte>? Unread { get; init; }
+
+    /// <summary>Above this size a gRPC call request is kept unread until its module's limit has been checked.</summary>
+    public const int ReadLaterAbove = 64 * 1024;
+
+    /// <summary>This read, or, when <see cref="Unread"/>, the read of those bytes.</summary>
+    /// <exception cref="InvalidProtocolBufferException">The bytes are not a call request.</exception>
+    public CallRequestRead Complete() => Unread is { } bytes ? EnvelopeReader.ReadCallRequest(new ReadOnlySequence<byte>(bytes)) : this;
+}

@@ -66,6 +66,9 @@ internal sealed class ModuleCatalog : IModuleCatalog, IAsyncDisposable
 
     public IReadOnlyList<string> Loading => _snapshot.Loading;
 
+    /// <summary>The largest request the module served as <paramref name="name"/> accepts (<c>limits.max_request_bytes</c>), or null when it is not served.</summary>
+    public int? MaxRequestBytes(string name) => _snapshot.Entries.TryGetValue(name, out var entry) ? entry.Source.Manifest.Limits.MaxRequestBytes : null;
+
     public ModuleInfo? Find(string name) => _snapshot.Entries.TryGetValue(name, out var entry) && entry.Module.Failure is null ? entry.Module.Info : null;
 
     public async Task ReloadAsync(CancellationToken cancellationToken)

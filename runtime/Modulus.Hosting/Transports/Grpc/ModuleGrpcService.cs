@@ -16,6 +16,7 @@ internal sealed class ModuleGrpcService(
 {
     public override async Task<CallResponse> Call(CallRequestRead request, ServerCallContext context)
     {
+        request = Read(request);
         if (request.Error is { } refused)
         {
             throw StatusTranslation.ToRpcException(refused);
@@ -25,6 +26,29 @@ internal sealed class ModuleGrpcService(
         return response.OutcomeCase == CallResponse.OutcomeOneofCase.Error
             ? throw StatusTranslation.ToRpcException(new ModulusException((Sdk.StatusCode)response.Error.Code, response.Error.Message))
             : response;
+    }
+
+    /// <summary>A large request is checked against its module's own size limit, then read (see <see cref="CallRequestRead.Unread"/>).</summary>
+    private CallRequestRead Read(CallRequestRead request)
+    {
+        if (request.Unread is not { } bytes)
+        {
+            return request;
+        }
+
+        if (dispatcher.RefuseOversized(new System.Buffers.ReadOnlySequence<byte>(bytes), inEnvelope: false) is { } oversized)
+        {
+            return new CallRequestRead(null, request.Id, oversized);
+        }
+
+        try
+        {
+            return request.Complete();
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException)
+        {
+            throw new RpcException(new Status(global::Grpc.Core.StatusCode.InvalidArgument, "the message is not a modulus.v1.CallRequest"));
+        }
     }
 
     public override async Task CallStream(IAsyncStreamReader<CallRequestRead> requestStream, IServerStreamWriter<CallResponse> responseStream, ServerCallContext context)
@@ -38,8 +62,9 @@ internal sealed class ModuleGrpcService(
         var inFlight = new List<Task>();
         try
         {
-            await foreach (var request in requestStream.ReadAllAsync(cancellation).ConfigureAwait(false))
+            await foreach (var received in requestStream.ReadAllAsync(cancellation).ConfigureAwait(false))
             {
+                var request = Read(received);
                 if (request.Error is { } refused)
                 {
                     // A message that breaks a value rule: refuse that call, keep the stream.

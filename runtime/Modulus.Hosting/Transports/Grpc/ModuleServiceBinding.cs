@@ -44,7 +44,12 @@ internal static class ModuleServiceBinding
         {
             try
             {
-                return EnvelopeReader.ReadCallRequest(context.PayloadAsReadOnlySequence());
+                var payload = context.PayloadAsReadOnlySequence();
+                // A large request waits for its module's own size limit before its values are read
+                // (ModuleGrpcService.Read); the bytes must be kept, since gRPC's buffer is not.
+                return payload.Length > CallRequestRead.ReadLaterAbove
+                    ? new CallRequestRead(null, EnvelopeReader.ReadId(payload), null) { Unread = payload.ToArray() }
+                    : EnvelopeReader.ReadCallRequest(payload);
             }
             catch (InvalidProtocolBufferException)
             {

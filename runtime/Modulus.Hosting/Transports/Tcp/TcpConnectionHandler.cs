@@ -77,6 +77,13 @@ internal sealed class TcpConnectionHandler(CallDispatcher dispatcher, IOptions<M
                     Envelope? tooLargeAnswer;
                     while (TryReadFrame(ref buffer, settings.MaxRequestBytes, out var payload, out tooLargeAnswer))
                     {
+                        if (dispatcher.RefuseOversized(payload, inEnvelope: true) is { } oversized)
+                        {
+                            // Over its module's own limit: answered without reading its values.
+                            await responses.Writer.WriteAsync(new Envelope { Id = EnvelopeReader.ReadId(payload), Error = new Error { Code = (int)oversized.Code, Message = oversized.Message } }, closed).ConfigureAwait(false);
+                            continue;
+                        }
+
                         var read = EnvelopeReader.Read(payload);
                         if (read.Error is { } refused)
                         {

@@ -93,6 +93,14 @@ internal sealed class UdpTransportService(CallDispatcher dispatcher, IOptions<Mo
             Envelope request;
             try
             {
+                if (dispatcher.RefuseOversized(new System.Buffers.ReadOnlySequence<byte>(buffer, 0, received.ReceivedBytes), inEnvelope: true) is { } oversized)
+                {
+                    var id = EnvelopeReader.ReadId(new System.Buffers.ReadOnlySequence<byte>(buffer, 0, received.ReceivedBytes));
+                    var refusal = UdpFraming.ToDatagram(new Envelope { Id = id, Error = new Error { Code = (int)oversized.Code, Message = oversized.Message } });
+                    sends.Add(SendWhenReadyAsync(socket, Task.FromResult(refusal), id, received.ReceivedBytes, remote, stoppingToken));
+                    continue;
+                }
+
                 var read = EnvelopeReader.Read(buffer.AsSpan(0, received.ReceivedBytes));
                 if (read.Error is { } refused)
                 {
