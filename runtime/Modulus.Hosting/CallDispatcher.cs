@@ -1,4 +1,6 @@
+using Modulus.Hosting.Payments;
 using Modulus.Protocol;
+using Modulus.Protocol.Payments;
 using Modulus.Protocol.V1;
 using Modulus.Runtime;
 using Modulus.Sdk;
@@ -10,7 +12,7 @@ namespace Modulus.Hosting;
 /// Answers requests the same way whatever transport carried them: every transport hands its
 /// messages here, so a call gives the same result and the same error over gRPC, TCP and UDP.
 /// </summary>
-internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog catalog, CallAuthenticator authenticator)
+internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog catalog, CallAuthenticator authenticator, PaidModules paidModules, IPaymentGate payments)
 {
     /// <summary>Runs a call; failures come back as <see cref="CallResponse.Error"/>, never as exceptions.</summary>
     /// <param name="request">The call.</param>
@@ -22,7 +24,33 @@ internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog cata
         {
             var caller = CallAuthenticator.IsSigned(request) ? authenticator.Verify(request) : null;
             var call = CallMapper.FromMessage(request) with { Caller = caller, Peer = peer };
-            var result = await invoker.InvokeAsync(call, cancellationToken).ConfigureAwait(false);
+
+            // PAYMENT HOOK (issue 14). For a module with access.mode "paid": IPaymentGate.AuthorizeAsync
+            // checks the request's voucher and holds this call's price BEFORE the module runs (after the
+            // call's own signature is verified); CommitAsync stores the voucher durably AFTER the module
+            // succeeded and BEFORE the answer is sent; Release gives the hold back when the module failed.
+            // The verified payer becomes the caller of an unsigned paid call (the voucher's signature
+            // identifies it). When the runtime's invocation pipeline lands, this block moves into it as
+            // one step, unchanged in order: signature -> payment authorize -> access/limits/run -> commit.
+            var access = paidModules.Of(call.Module);
+            if (!access.IsPaid)
+            {
+                return CallMapper.Success(request.Id, await invoker.InvokeAsync(call, cancellationToken).ConfigureAwait(false));
+            }
+
+            var hold = await payments.AuthorizeAsync(new PaidCall(call.Module, call.Endpoint, access.Price, request.Voucher, caller), cancellationToken).ConfigureAwait(false);
+            Sdk.Value result;
+            try
+            {
+                result = await invoker.InvokeAsync(call with { Caller = caller ?? hold.Payer }, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                payments.Release(hold);
+                throw;
+            }
+
+            await payments.CommitAsync(hold, cancellationToken).ConfigureAwait(false);
             return CallMapper.Success(request.Id, result);
         }
         catch (ModulusException ex)
@@ -58,7 +86,7 @@ internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog cata
             case Envelope.BodyOneofCase.HostRequest:
                 try
                 {
-                    response.HostResponse = authenticator.Handshake(request.HostRequest);
+                    response.HostResponse = HostInfo(request.HostRequest);
                 }
                 catch (ModulusException ex)
                 {
@@ -80,14 +108,19 @@ internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog cata
 
     /// <summary>The host's identity, signed over the caller's challenge.</summary>
     /// <exception cref="ModulusException">INVALID_ARGUMENT for a challenge of the wrong size.</exception>
-    public HostInfo HostInfo(HostInfoRequest request) => authenticator.Handshake(request);
+    public HostInfo HostInfo(HostInfoRequest request)
+    {
+        var info = authenticator.Handshake(request);
+        info.Escrow = payments.Escrow ?? string.Empty;
+        return info;
+    }
 
     public ListModulesResponse List()
     {
         var response = new ListModulesResponse();
         foreach (var module in catalog.Modules)
         {
-            response.Modules.Add(CallMapper.ToMessage(module));
+            response.Modules.Add(CallMapper.ToMessage(paidModules.Describe(module)));
         }
 
         foreach (var fault in catalog.Faults)
@@ -99,6 +132,6 @@ internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog cata
     }
 
     /// <exception cref="ModulusException">NOT_FOUND when the module is not served.</exception>
-    public Protocol.V1.ModuleInfo Info(string module) => CallMapper.ToMessage(
-        catalog.Find(module) ?? throw new ModulusException(StatusCode.NotFound, $"module \"{module}\" is not served here; `modulus ls` lists the modules this host serves"));
+    public Protocol.V1.ModuleInfo Info(string module) => CallMapper.ToMessage(paidModules.Describe(
+        catalog.Find(module) ?? throw new ModulusException(StatusCode.NotFound, $"module \"{module}\" is not served here; `modulus ls` lists the modules this host serves")));
 }

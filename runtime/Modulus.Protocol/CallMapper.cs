@@ -89,6 +89,9 @@ public static class CallMapper
             Language = info.Language,
             Description = info.Description,
             ContentHash = info.ContentHash,
+            AccessMode = info.AccessMode,
+            Price = info.Price ?? string.Empty,
+            PricePer1KTokens = info.PricePer1kTokens ?? string.Empty,
         };
         message.Tags.AddRange(info.Tags);
         foreach (var endpoint in info.Endpoints)
@@ -116,7 +119,12 @@ public static class CallMapper
             e.Parameters.Select(p => new ParameterSchema(p.Name, TypeSpec.Parse(p.Type), p.Required, string.IsNullOrEmpty(p.DefaultJson) ? null : p.DefaultJson)).ToArray(),
             TypeSpec.Parse(e.Returns),
             string.IsNullOrEmpty(e.Description) ? null : e.Description)).ToArray(),
-        message.ContentHash);
+        message.ContentHash)
+    {
+        AccessMode = string.IsNullOrEmpty(message.AccessMode) ? "open" : message.AccessMode,
+        Price = string.IsNullOrEmpty(message.Price) ? null : message.Price,
+        PricePer1kTokens = string.IsNullOrEmpty(message.PricePer1KTokens) ? null : message.PricePer1KTokens,
+    };
 
     private static readonly IReadOnlyDictionary<string, Value> EmptyKwargs = new Dictionary<string, Value>();
 }
