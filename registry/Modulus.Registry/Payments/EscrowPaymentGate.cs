@@ -123,6 +123,10 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
                 if (outstanding <= available)
                 {
                     tally.Pending += call.Price;
+                    // A valid voucher for more is the payer's promise whether or not this call
+                    // succeeds (its one call of credit): hold it at once, so calls in flight whose
+                    // vouchers arrive out of order are all covered. The ledger gets it at the next commit.
+                    tally.Hold(amount, v.Signature.ToByteArray(), signer);
                     return new PaymentHold(v.Payer, call.Module, call.Price, amount, v.Signature.ToByteArray(), signer);
                 }
 
@@ -141,10 +145,8 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
         {
             var tally = TallyOf(hold.Payer, hold.Module);
             tally.Pending -= hold.Price;
-            var served = tally.Served + hold.Price;
-            var better = hold.CumulativeAmount > tally.Voucher;
-            var entry = new LedgerEntry(tally.Payer, hold.Module, served,
-                better ? hold.CumulativeAmount : tally.Voucher, better ? hold.Signature : tally.Signature, better ? hold.Signer : tally.Signer, tally.Redeemed, tally.Calls + 1);
+            tally.Hold(hold.CumulativeAmount, hold.Signature, hold.Signer);
+            var entry = new LedgerEntry(tally.Payer, hold.Module, tally.Served + hold.Price, tally.Voucher, tally.Signature, tally.Signer, tally.Redeemed, tally.Calls + 1);
             try
             {
                 _ledger.Write(entry);
@@ -309,6 +311,14 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
         public long Calls { get; private set; }
 
         public BigInteger Pending { get; set; }
+
+        public void Hold(BigInteger amount, byte[] signature, string signer)
+        {
+            if (amount > Voucher)
+            {
+                (Voucher, Signature, Signer) = (amount, signature, signer);
+            }
+        }
 
         public void Load(LedgerEntry entry)
         {
