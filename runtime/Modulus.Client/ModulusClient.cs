@@ -74,38 +74,51 @@ public sealed class ModulusClient : IAsyncDisposable
             Deadline = deadline,
         };
         var request = CallMapper.ToMessage(call);
-        if (_options.Signer is { } signer)
+        while (true)
         {
-            var host = await HostAsync(cancellationToken).ConfigureAwait(false);
-            CallSignature.Sign(request, signer, host, _options.Clock.GetUtcNow());
-        }
+            if (_options.Signer is { } signer)
+            {
+                // Signed in the loop: a payment retried is a new request, with a nonce of its own.
+                var host = await HostAsync(cancellationToken).ConfigureAwait(false);
+                CallSignature.Sign(request, signer, host, _options.Clock.GetUtcNow());
+            }
 
-        var payment = _options.Payment is { } pay ? await PayAsync(pay, request, module, cancellationToken).ConfigureAwait(false) : null;
-        Protocol.V1.CallResponse response;
-        try
-        {
-            response = await _transport.CallAsync(request, deadline.UtcDateTime, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            // Not answered: the host charges only calls it answers with a result.
-            payment?.Tally.Cancel(payment.Key, payment.Price);
-            throw;
-        }
+            var payment = _options.Payment is { } pay ? await PayAsync(pay, request, module, cancellationToken).ConfigureAwait(false) : null;
+            Protocol.V1.CallResponse response;
+            try
+            {
+                response = await _transport.CallAsync(request, deadline.UtcDateTime, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // No answer: the host may have served and charged the call, or not.
+                payment?.Tally.Lose(payment.Key, payment.Price);
+                throw;
+            }
 
-        if (payment is not null)
-        {
+            if (payment is null)
+            {
+                return CallMapper.ResultOf(response);
+            }
+
             if (response.OutcomeCase == Protocol.V1.CallResponse.OutcomeOneofCase.Result)
             {
                 payment.Tally.Settle(payment.Key, payment.Price);
+                return CallMapper.ResultOf(response);
             }
-            else
-            {
-                payment.Tally.Cancel(payment.Key, payment.Price);
-            }
-        }
 
-        return CallMapper.ResultOf(response);
+            payment.Tally.Cancel(payment.Key, payment.Price);
+            // The host served a call whose answer was lost before: pay for it, once per such call, and try again.
+            if (response.Error.Code == (int)StatusCode.PermissionDenied
+                && response.Error.Message.Contains(Protocol.Payments.PaymentMessages.NotCovered, StringComparison.Ordinal)
+                && payment.Tally.Concede(payment.Key, payment.Price))
+            {
+                request.Voucher = null;
+                continue;
+            }
+
+            return CallMapper.ResultOf(response);
+        }
     }
 
     /// <summary>Attaches a voucher to a call of a paid module; null when the module is free.</summary>

@@ -11,6 +11,7 @@ public sealed class PaymentTally
 {
     private readonly Dictionary<string, BigInteger> _paid = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, BigInteger> _inFlight = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, BigInteger> _uncertain = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _gate = new();
 
     /// <summary>A tally that starts at nothing paid.</summary>
@@ -18,13 +19,34 @@ public sealed class PaymentTally
     {
     }
 
-    /// <summary>A tally restored from <see cref="Entries"/>.</summary>
-    public PaymentTally(IEnumerable<KeyValuePair<string, BigInteger>> entries)
+    /// <summary>A tally restored from <see cref="Entries"/> and <see cref="Uncertain"/>.</summary>
+    public PaymentTally(IEnumerable<KeyValuePair<string, BigInteger>> entries, IEnumerable<KeyValuePair<string, BigInteger>>? uncertain = null)
     {
         ArgumentNullException.ThrowIfNull(entries);
         foreach (var (key, value) in entries)
         {
             _paid[key] = value;
+        }
+
+        foreach (var (key, value) in uncertain ?? [])
+        {
+            _uncertain[key] = value;
+        }
+    }
+
+    /// <summary>
+    /// The prices of calls whose answer never came (the connection broke, the host died): the host may
+    /// have served and charged them, or not. When a host then says a voucher does not cover what it
+    /// served, the client pays one such call more and tries again, never more than these.
+    /// </summary>
+    public IReadOnlyDictionary<string, BigInteger> Uncertain
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new Dictionary<string, BigInteger>(_uncertain.Where(u => !u.Value.IsZero), StringComparer.OrdinalIgnoreCase);
+            }
         }
     }
 
@@ -74,6 +96,33 @@ public sealed class PaymentTally
         {
             _inFlight[key] = _inFlight.GetValueOrDefault(key) - price;
             _paid[key] = _paid.GetValueOrDefault(key) + price;
+        }
+    }
+
+    /// <summary>The call's answer was lost: it may or may not have been charged.</summary>
+    internal void Lose(string key, BigInteger price)
+    {
+        lock (_gate)
+        {
+            _inFlight[key] = _inFlight.GetValueOrDefault(key) - price;
+            _uncertain[key] = _uncertain.GetValueOrDefault(key) + price;
+        }
+    }
+
+    /// <summary>The host says it served more than was paid: count one lost call of <paramref name="price"/> as paid, when there is one.</summary>
+    internal bool Concede(string key, BigInteger price)
+    {
+        lock (_gate)
+        {
+            var uncertain = _uncertain.GetValueOrDefault(key);
+            if (uncertain < price)
+            {
+                return false;
+            }
+
+            _uncertain[key] = uncertain - price;
+            _paid[key] = _paid.GetValueOrDefault(key) + price;
+            return true;
         }
     }
 

@@ -116,7 +116,7 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
                 var need = tally.Served + tally.Pending + call.Price;
                 if (BigInteger.Max(tally.Voucher, amount) < need)
                 {
-                    throw Denied($"the voucher's cumulative amount {GptAmount.Format(amount)} $GPT does not cover this call: {GptAmount.Format(tally.Served + tally.Pending)} $GPT served to {v.Payer} for {call.Module} so far (or in flight) plus {price} for this call is {GptAmount.Format(need)}; sign a voucher for at least that");
+                    throw Denied($"the voucher's cumulative amount {GptAmount.Format(amount)} $GPT {PaymentMessages.NotCovered}: {GptAmount.Format(tally.Served + tally.Pending)} $GPT served to {v.Payer} for {call.Module} so far (or in flight) plus {price} for this call is {GptAmount.Format(need)}; sign a voucher for at least that");
                 }
 
                 var outstanding = Outstanding(v.Payer, call.Module, amount);

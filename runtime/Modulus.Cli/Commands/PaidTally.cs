@@ -22,15 +22,23 @@ internal static class PaidTally
             return new PaymentTally();
         }
 
-        var entries = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(PathOf)) ?? [];
-        return new PaymentTally(entries.Select(e => KeyValuePair.Create(e.Key, BigInteger.Parse(e.Value, CultureInfo.InvariantCulture))));
+        var saved = JsonSerializer.Deserialize<Saved>(File.ReadAllText(PathOf)) ?? new Saved([], []);
+        return new PaymentTally(Amounts(saved.Paid), Amounts(saved.Uncertain));
     }
 
     public static void Save(PaymentTally tally)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(PathOf)!);
         var temporary = PathOf + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(tally.Entries.ToDictionary(e => e.Key, e => e.Value.ToString(CultureInfo.InvariantCulture)), new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(temporary, JsonSerializer.Serialize(new Saved(Texts(tally.Entries), Texts(tally.Uncertain)), new JsonSerializerOptions { WriteIndented = true }));
         File.Move(temporary, PathOf, overwrite: true);
     }
+
+    private static IEnumerable<KeyValuePair<string, BigInteger>> Amounts(Dictionary<string, string>? texts) =>
+        (texts ?? []).Select(e => KeyValuePair.Create(e.Key, BigInteger.Parse(e.Value, CultureInfo.InvariantCulture)));
+
+    private static Dictionary<string, string> Texts(IReadOnlyDictionary<string, BigInteger> amounts) =>
+        amounts.ToDictionary(e => e.Key, e => e.Value.ToString(CultureInfo.InvariantCulture));
+
+    private sealed record Saved(Dictionary<string, string> Paid, Dictionary<string, string> Uncertain);
 }

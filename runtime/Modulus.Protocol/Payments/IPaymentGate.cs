@@ -46,3 +46,10 @@ public sealed record PaidCall(string Module, string Endpoint, BigInteger Price, 
 /// <param name="Signature">The voucher's 65-byte signature.</param>
 /// <param name="Signer">The address that signed it (the payer or an authorized signer).</param>
 public sealed record PaymentHold(string Payer, string Module, BigInteger Price, BigInteger CumulativeAmount, byte[] Signature, string Signer);
+
+/// <summary>Words of the gate's refusals that callers act on.</summary>
+public static class PaymentMessages
+{
+    /// <summary>In the refusal of a voucher whose cumulative amount is below what the host served plus this call.</summary>
+    public const string NotCovered = "does not cover this call";
+}
