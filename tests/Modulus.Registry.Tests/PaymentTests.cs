@@ -250,6 +250,16 @@ public sealed class PaymentTests(AnvilFixture anvil) : ChainTest(anvil), IDispos
         Assert.Equal(30 * Price, VoucherLedger.ReadOnly(path).Find(Alice.Account, "alpha")!.Served);
     }
 
+    [Fact]
+    public void Ledger_HeldByOneHost_IsRefusedToASecond_ButReadableBeside()
+    {
+        var path = Path.Combine(_folder, "held.log");
+        using var first = VoucherLedger.Open(path);
+        first.Write(new LedgerEntry(Alice.Account, "alpha", Price, Price, [1], null, 0, 1));
+        Assert.ThrowsAny<IOException>(() => VoucherLedger.Open(path));
+        Assert.Equal(Price, VoucherLedger.ReadOnly(path).Find(Alice.Account, "alpha")!.Served);
+    }
+
     private EscrowPaymentGate Gate(string ledger = "vouchers.log") => new(
         new HostIdentity(Bob.Account, 31337),
         new EscrowContracts(Carol.Web3, Carol.Deployment),

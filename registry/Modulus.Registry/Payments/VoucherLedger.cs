@@ -26,11 +26,13 @@ internal sealed class VoucherLedger : IDisposable
     private readonly Dictionary<(string Payer, string Module), LedgerEntry> _entries = [];
     private readonly Lock _gate = new();
     private readonly FileStream? _file;
+    private readonly FileStream? _lock;
 
-    private VoucherLedger(string path, FileStream? file)
+    private VoucherLedger(string path, FileStream? file, FileStream? fileLock = null)
     {
         Path = path;
         _file = file;
+        _lock = fileLock;
     }
 
     /// <summary>The ledger file.</summary>
@@ -42,9 +44,20 @@ internal sealed class VoucherLedger : IDisposable
     {
         logger ??= NullLogger.Instance;
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
-        // FileShare.Read: `modulus earnings` may read it while the host runs; no second writer.
-        var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 4096, FileOptions.None);
-        var ledger = new VoucherLedger(path, file);
+        // One writer: PATH.lock held exclusively (an advisory lock on Unix, which FileShare alone is
+        // not) for as long as the ledger is open; readers (`modulus earnings`) need no lock.
+        FileStream fileLock;
+        try
+        {
+            fileLock = new FileStream(path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new IOException($"the voucher ledger {path} is held by another process (a running host)", ex);
+        }
+
+        var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite, 4096, FileOptions.None);
+        var ledger = new VoucherLedger(path, file, fileLock);
         var goodLength = ledger.Replay(file, logger);
         if (goodLength < file.Length)
         {
@@ -109,7 +122,11 @@ internal sealed class VoucherLedger : IDisposable
         }
     }
 
-    public void Dispose() => _file?.Dispose();
+    public void Dispose()
+    {
+        _file?.Dispose();
+        _lock?.Dispose();
+    }
 
     private long Replay(Stream file, ILogger logger)
     {
