@@ -24,6 +24,17 @@ public class VoucherDigestTests
         Assert.Equal(Payer.Address, digest.Recover(Payer.Address, Host, "text.stats", VoucherDigest.Amount(voucher.CumulativeAmount.Span), voucher.Signature.Span));
     }
 
+    [Fact]
+    public void Vector_IsThePythonCallersDigestAndSignature()
+    {
+        // module-sdk/python/tests/test_signing.py checks the same bytes.
+        var digest = new VoucherDigest(31337, Escrow).Of(Payer.Address, Host, "text.stats", 1_000_000_000_000_000);
+        Assert.Equal("e284cfc026e81e50425c1ebabe844115d762c2eb972ba1580a5d7c11d5985073", Convert.ToHexStringLower(digest));
+        Assert.Equal(
+            "55374eb1f09e05279c0dfd1b409ac68f0eee665dd52d6510b4362f8c06ad57300f10028f01592d3a924e26671bfd06159267ce5379c011f2a2f8609a441931ac1c",
+            Convert.ToHexStringLower(Payer.SignHash(digest)));
+    }
+
     [Theory]
     [InlineData(31337UL, Escrow, Host, "text.stats", 1000)]
     [InlineData(1UL, Escrow, Host, "text.stats", 1000)]

@@ -178,6 +178,44 @@ public sealed class PaidCallTests : IAsyncLifetime
         Assert.Equal(entry.Served, redeemed);
     }
 
+    [Fact]
+    public async Task PythonCaller_PaysWithVouchers_TheHostAccepts_AndRefusesAPriceAboveItsMaximum()
+    {
+        var ledger = Path.Combine(_network.Home, "python-ledger.log");
+        Assert.Equal(0, (await Run("pay", "deposit", Dev(2), "1", "--key", "dev1")).ExitCode);
+        await using var host = await StartHostAsync(ledger);
+        var tcp = host.Addresses.Single(a => a.StartsWith("tcp", StringComparison.Ordinal));
+        const string script = """
+            import os, modulus
+            from modulus.client import connect
+            url, key = os.environ["URL"], os.environ["KEY"]
+            with connect(url, key=key, max_price="0.001") as client:
+                for i in range(5):
+                    assert client.call("paid.echo", str(i)) == str(i)
+                assert client.call("free.echo", "free") == "free"
+            with connect(url, key=key, max_price="0.0009") as frugal:
+                try:
+                    frugal.call("paid.echo", "x")
+                    raise SystemExit("a price above the maximum was paid")
+                except modulus.ModulusError as ex:
+                    assert "above this caller's maximum" in str(ex), ex
+            print("ok")
+            """;
+        var info = new ProcessStartInfo("/usr/bin/python3", ["-c", script]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.Environment["PYTHONPATH"] = Path.Combine(RepositoryPaths.Root, "module-sdk", "python");
+        info.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
+        info.Environment["URL"] = tcp;
+        info.Environment["KEY"] = AnvilNode.DevPrivateKeys[1];
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, await stderr + await stdout);
+
+        var entry = host.Server.Services.GetRequiredService<EscrowPaymentGate>().Ledger.Find(Dev(1), "paid.echo")!;
+        Assert.Equal((5L, 5 * Price), (entry.Calls, entry.Served));
+    }
+
     private async Task<TestHost> StartHostAsync(string ledger) => await TestHost.StartAsync(
         _tree,
         configure: options => options.Identity.KeyFile = _hostKeyFile,
