@@ -80,16 +80,28 @@ public static class ModuleLanguages
 }
 
 /// <summary>Who may call a module: <c>module.json</c>'s <c>access</c>.</summary>
-/// <param name="Mode">open (anyone), signed (any signed caller), allow (signed callers on <paramref name="Allow"/>), stake (signed callers with at least <paramref name="MinStake"/> staked on the module).</param>
+/// <param name="Mode">open (anyone), signed (any signed caller), allow (signed callers on <paramref name="Allow"/>), stake (signed callers with at least <paramref name="MinStake"/> staked on the module), paid (callers whose voucher pays <see cref="Price"/> per call).</param>
 /// <param name="Allow">Lower-case 0x addresses, for mode allow.</param>
 /// <param name="MinStake">The least stake in $GPT base units, for mode stake.</param>
 public sealed record ModuleAccess(string Mode, IReadOnlySet<string> Allow, BigInteger MinStake)
 {
     /// <summary>The access modes.</summary>
-    public static IReadOnlyList<string> Modes { get; } = ["open", "signed", "allow", "stake"];
+    public static IReadOnlyList<string> Modes { get; } = ["open", "signed", "allow", "stake", Paid];
+
+    /// <summary>The mode of a module whose calls are paid for with escrow vouchers.</summary>
+    public const string Paid = "paid";
 
     /// <summary>Anyone may call.</summary>
     public static ModuleAccess Open { get; } = new("open", new HashSet<string>(), BigInteger.Zero);
+
+    /// <summary>For mode paid: the price of one call in wei ($GPT base units, 18 decimals); <c>access.price</c> in $GPT.</summary>
+    public BigInteger Price { get; init; }
+
+    /// <summary>For mode paid: the price of 1,000 generated tokens of a streaming endpoint in wei; <c>access.price_per_1k_tokens</c>; 0 when not set.</summary>
+    public BigInteger PricePer1kTokens { get; init; }
+
+    /// <summary>Whether calls to the module are paid (<see cref="Mode"/> is <see cref="Paid"/>).</summary>
+    public bool IsPaid => Mode == Paid;
 }
 
 /// <summary>Per-module limits from <c>module.json</c>'s <c>limits</c>.</summary>

@@ -23,7 +23,7 @@ public static partial class ModuleManifestReader
         "timeout_ms", "max_concurrency", "max_queue", "max_request_bytes", "rate_per_caller", "memory_mb",
     };
 
-    private static readonly IReadOnlySet<string> AccessFields = new HashSet<string>(StringComparer.Ordinal) { "mode", "allow", "min_stake" };
+    private static readonly IReadOnlySet<string> AccessFields = new HashSet<string>(StringComparer.Ordinal) { "mode", "allow", "min_stake", "price", "price_per_1k_tokens" };
 
     /// <summary>
     /// Reads the manifest of a module folder and checks that its entry file is there.
@@ -302,7 +302,53 @@ public static partial class ModuleManifestReader
             }
         }
 
-        return new ModuleAccess(mode, allow.Select(a => a.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal), minStake);
+        var price = Price(access, "price", at);
+        var perThousand = Price(access, "price_per_1k_tokens", at);
+        if (mode == ModuleAccess.Paid)
+        {
+            if (price is null)
+            {
+                throw at.Error("access.mode \"paid\" needs access.price, the price of one call in $GPT as a string, e.g. \"price\": \"0.001\"");
+            }
+
+            if (price.Value.IsZero)
+            {
+                throw at.Error("access.price is 0; a paid module charges more than nothing (use access.mode \"open\" for a free one)");
+            }
+        }
+        else if (price is not null || perThousand is not null)
+        {
+            throw at.Error($"access.{(price is not null ? "price" : "price_per_1k_tokens")} applies to access.mode \"paid\" only; set \"mode\": \"paid\" or remove it");
+        }
+
+        return new ModuleAccess(mode, allow.Select(a => a.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal), minStake)
+        {
+            Price = price ?? BigInteger.Zero,
+            PricePer1kTokens = perThousand ?? BigInteger.Zero,
+        };
+    }
+
+    private static BigInteger? Price(JsonElement access, string property, Context at)
+    {
+        if (!access.TryGetProperty(property, out var element))
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.String)
+        {
+            throw at.Error($"access.{property} must be a string of $GPT such as \"0.001\", not {element.GetRawText()} (a JSON number would be read through floating point)");
+        }
+
+        var text = element.GetString()!;
+        if (text.Length > 0 && (char.IsWhiteSpace(text[0]) || char.IsWhiteSpace(text[^1])))
+        {
+            throw at.Error($"access.{property} \"{ModuleName.Printable(text)}\" has spaces around it; write just the amount, e.g. \"0.001\"");
+        }
+
+        return GptAmount.TryParse(text, out var wei, out var error)
+            ? wei
+            : throw at.Error($"access.{property}: {error}");
     }
 
     private static int PositiveInt(JsonElement parent, string property, int fallback, bool allowZero, Context at)

@@ -117,4 +117,14 @@ public sealed record ModuleInfo(
     string Description,
     IReadOnlyList<string> Tags,
     IReadOnlyList<EndpointSchema> Endpoints,
-    string ContentHash);
+    string ContentHash)
+{
+    /// <summary>Who may call (module.json <c>access.mode</c>): open, signed, allow, stake or paid.</summary>
+    public string AccessMode { get; init; } = "open";
+
+    /// <summary>For a paid module: the price of one call in $GPT, as an exact decimal ("0.001"); otherwise null.</summary>
+    public string? Price { get; init; }
+
+    /// <summary>For a paid module: the price of 1,000 generated tokens in $GPT, when set; otherwise null.</summary>
+    public string? PricePer1kTokens { get; init; }
+}

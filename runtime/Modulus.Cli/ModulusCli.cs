@@ -26,6 +26,7 @@ internal static class ModulusCli
         ("search", (o, _) => [SearchCommand.Create(o)]),
         ("registry", (o, _) => [RegistryCommand.Create(o)]),
         ("stake|unstake|withdraw|vote", StakeCommands.Create),
+        ("pay|earnings|redeem|claim", PayCommands.Create),
     ];
 
     /// <summary>The root command with every verb, or with only <paramref name="verb"/> when it names one.</summary>

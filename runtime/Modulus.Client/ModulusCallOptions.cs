@@ -22,6 +22,32 @@ public sealed record ModulusClientOptions
 
     /// <summary>The clock signatures are timestamped with.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>When set, calls to paid modules carry a voucher signed by <see cref="ModulusPaymentOptions.Signer"/>; calls to other modules carry none.</summary>
+    public ModulusPaymentOptions? Payment { get; init; }
+}
+
+/// <summary>
+/// How a client pays for calls to paid modules (module.json <c>access.mode "paid"</c>): with each
+/// such call it signs an EIP-712 voucher of the escrow for the cumulative amount it has paid that host
+/// for that module, this call included, and refuses before signing anything when the module's price
+/// is above <see cref="MaxPricePerCall"/>.
+/// </summary>
+/// <param name="Signer">The key that signs vouchers: the payer's, or a hot key the payer authorized on the escrow (then set <see cref="Payer"/>).</param>
+/// <param name="MaxPricePerCall">The most this client pays for one call, in $GPT as a decimal ("0.001").</param>
+public sealed record ModulusPaymentOptions(Modulus.Protocol.Signing.CallSigner Signer, string MaxPricePerCall)
+{
+    /// <summary>The payer whose escrow deposit pays; null for the signer's own address.</summary>
+    public string? Payer { get; init; }
+
+    /// <summary>The escrow contract to sign for; null to use the one the host names in its handshake.</summary>
+    public string? Escrow { get; init; }
+
+    /// <summary>
+    /// What has been paid so far, per host and module. Share one across clients, or restore it from
+    /// <see cref="PaymentTally.Entries"/>, to go on paying a host after a restart; a fresh one starts at 0.
+    /// </summary>
+    public PaymentTally Tally { get; init; } = new();
 }
 
 /// <summary>What a host serves: its modules, the module folders that failed to load, and the modules still loading.</summary>

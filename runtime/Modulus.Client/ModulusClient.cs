@@ -16,7 +16,11 @@ public sealed class ModulusClient : IAsyncDisposable
     private readonly IModulusTransport _transport;
     private readonly ModulusClientOptions _options;
     private long _nextId;
-    private Task<HostIdentity>? _host;
+    private Task<(HostIdentity Identity, string Escrow)>? _host;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (ModuleInfo Info, long At)> _prices = new(StringComparer.Ordinal);
+
+    /// <summary>How long a module's price, read with <see cref="InfoAsync"/>, is reused.</summary>
+    private static readonly TimeSpan PriceAge = TimeSpan.FromSeconds(10);
 
     private ModulusClient(ModulusAddress address, IModulusTransport transport, ModulusClientOptions options)
     {
@@ -70,15 +74,103 @@ public sealed class ModulusClient : IAsyncDisposable
             Deadline = deadline,
         };
         var request = CallMapper.ToMessage(call);
-        if (_options.Signer is { } signer)
+        while (true)
         {
-            var host = await HostAsync(cancellationToken).ConfigureAwait(false);
-            CallSignature.Sign(request, signer, host, _options.Clock.GetUtcNow());
+            if (_options.Signer is { } signer)
+            {
+                // Signed in the loop: a payment retried is a new request, with a nonce of its own.
+                var host = await HostAsync(cancellationToken).ConfigureAwait(false);
+                CallSignature.Sign(request, signer, host, _options.Clock.GetUtcNow());
+            }
+
+            var payment = _options.Payment is { } pay ? await PayAsync(pay, request, module, cancellationToken).ConfigureAwait(false) : null;
+            Protocol.V1.CallResponse response;
+            try
+            {
+                response = await _transport.CallAsync(request, deadline.UtcDateTime, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // No answer: the host may have served and charged the call, or not.
+                payment?.Tally.Lose(payment.Key, payment.Price);
+                throw;
+            }
+
+            if (payment is null)
+            {
+                return CallMapper.ResultOf(response);
+            }
+
+            if (response.OutcomeCase == Protocol.V1.CallResponse.OutcomeOneofCase.Result)
+            {
+                payment.Tally.Settle(payment.Key, payment.Price);
+                return CallMapper.ResultOf(response);
+            }
+
+            payment.Tally.Cancel(payment.Key, payment.Price);
+            // The host served a call whose answer was lost before: pay for it, once per such call, and try again.
+            if (response.Error.Code == (int)StatusCode.PermissionDenied
+                && response.Error.Message.Contains(Protocol.Payments.PaymentMessages.NotCovered, StringComparison.Ordinal)
+                && payment.Tally.Concede(payment.Key, payment.Price))
+            {
+                request.Voucher = null;
+                continue;
+            }
+
+            return CallMapper.ResultOf(response);
+        }
+    }
+
+    /// <summary>Attaches a voucher to a call of a paid module; null when the module is free.</summary>
+    private async Task<Reservation?> PayAsync(ModulusPaymentOptions pay, Protocol.V1.CallRequest request, string module, CancellationToken cancellationToken)
+    {
+        var info = await PriceOfAsync(module, cancellationToken).ConfigureAwait(false);
+        if (info.AccessMode != Modules.ModuleAccess.Paid || info.Price is null)
+        {
+            return null;
         }
 
-        var response = await _transport.CallAsync(request, deadline.UtcDateTime, cancellationToken).ConfigureAwait(false);
-        return CallMapper.ResultOf(response);
+        var price = Modules.GptAmount.Parse(info.Price);
+        var max = Modules.GptAmount.Parse(pay.MaxPricePerCall);
+        if (price > max)
+        {
+            throw new ModulusException(StatusCode.FailedPrecondition,
+                $"{module} costs {info.Price} $GPT per call, above this caller's maximum of {Modules.GptAmount.ToDecimalString(max)} (--max-price, ModulusPaymentOptions.MaxPricePerCall); nothing was signed or sent");
+        }
+
+        var (host, announcedEscrow) = await HostInfoAsync(cancellationToken).ConfigureAwait(false);
+        var escrow = pay.Escrow ?? (announcedEscrow.Length > 0 ? announcedEscrow : throw new ModulusException(StatusCode.FailedPrecondition,
+            $"{module} is paid but the host {host.Address} names no escrow in its handshake; it takes no payments"));
+        var payer = pay.Payer ?? pay.Signer.Address;
+        var key = PaymentTally.Key(payer, host.Address, host.ChainId, escrow, module);
+        var cumulative = pay.Tally.Reserve(key, price);
+        try
+        {
+            request.Voucher = new Protocol.Payments.VoucherDigest(host.ChainId, escrow).Sign(pay.Signer, payer, host.Address, module, cumulative);
+        }
+        catch
+        {
+            pay.Tally.Cancel(key, price);
+            throw;
+        }
+
+        return new Reservation(pay.Tally, key, price);
     }
+
+    private async Task<ModuleInfo> PriceOfAsync(string module, CancellationToken cancellationToken)
+    {
+        var now = _options.Clock.GetTimestamp();
+        if (_prices.TryGetValue(module, out var cached) && _options.Clock.GetElapsedTime(cached.At, now) < PriceAge)
+        {
+            return cached.Info;
+        }
+
+        var info = await InfoAsync(module, cancellationToken).ConfigureAwait(false);
+        _prices[module] = (info, now);
+        return info;
+    }
+
+    private sealed record Reservation(PaymentTally Tally, string Key, System.Numerics.BigInteger Price);
 
     /// <summary>
     /// The host's identity (address and chain id) that signed calls name: <see cref="ModulusClientOptions.Host"/>
@@ -92,6 +184,12 @@ public sealed class ModulusClient : IAsyncDisposable
             return pinned;
         }
 
+        return (await HostInfoAsync(cancellationToken).ConfigureAwait(false)).Identity;
+    }
+
+    /// <summary>The host's identity (pinned or learned) and the escrow it names in its handshake ("" for none).</summary>
+    private async Task<(HostIdentity Identity, string Escrow)> HostInfoAsync(CancellationToken cancellationToken)
+    {
         var learning = Volatile.Read(ref _host);
         if (learning is null)
         {
@@ -111,12 +209,18 @@ public sealed class ModulusClient : IAsyncDisposable
         }
     }
 
-    private async Task<HostIdentity> LearnHostAsync()
+    private async Task<(HostIdentity, string)> LearnHostAsync()
     {
         // 48 bytes: the answer (about 120 bytes) stays within 3× of the request, as UDP answers to unvalidated sources must.
         var challenge = System.Security.Cryptography.RandomNumberGenerator.GetBytes(48);
         var info = await _transport.HostInfoAsync(new Protocol.V1.HostInfoRequest { Challenge = Google.Protobuf.ByteString.CopyFrom(challenge) }, CancellationToken.None).ConfigureAwait(false);
-        return CallSignature.VerifyHost(info, challenge);
+        var identity = CallSignature.VerifyHost(info, challenge);
+        if (_options.Host is { } pinned && pinned != identity)
+        {
+            throw new ModulusException(StatusCode.Unauthenticated, $"the host proves {identity.Address} on chain {identity.ChainId}, not the pinned {pinned.Address} on chain {pinned.ChainId}");
+        }
+
+        return (identity, info.Escrow);
     }
 
     /// <summary>The modules the host serves, and the folders it failed to load.</summary>

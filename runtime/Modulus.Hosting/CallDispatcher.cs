@@ -1,4 +1,5 @@
 using Modulus.Protocol;
+using Modulus.Protocol.Payments;
 using Modulus.Protocol.V1;
 using Modulus.Runtime;
 using Modulus.Sdk;
@@ -10,7 +11,7 @@ namespace Modulus.Hosting;
 /// Answers requests the same way whatever transport carried them: every transport hands its
 /// messages here, so a call gives the same result and the same error over gRPC, TCP and UDP.
 /// </summary>
-internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog catalog, CallAuthenticator authenticator, Runtime.Catalog.ModuleCatalog modules)
+internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog catalog, CallAuthenticator authenticator, Runtime.Catalog.ModuleCatalog modules, IPaymentGate payments)
 {
     /// <summary>
     /// The refusal of a call request over its module's own size limit, decided from its first bytes
@@ -40,8 +41,9 @@ internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog cata
         {
             var caller = CallAuthenticator.IsSigned(request) ? authenticator.Verify(request) : null;
             var call = CallMapper.FromMessage(request) with { Caller = caller, Peer = peer };
-            var result = await invoker.InvokeAsync(call, cancellationToken).ConfigureAwait(false);
-            return CallMapper.Success(request.Id, result);
+
+            // A paid call's voucher travels with it; the invocation pipeline's payment step checks it.
+            return CallMapper.Success(request.Id, await invoker.InvokeAsync(call, cancellationToken).ConfigureAwait(false));
         }
         catch (ModulusException ex)
         {
@@ -76,7 +78,7 @@ internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog cata
             case Envelope.BodyOneofCase.HostRequest:
                 try
                 {
-                    response.HostResponse = authenticator.Handshake(request.HostRequest);
+                    response.HostResponse = HostInfo(request.HostRequest);
                 }
                 catch (ModulusException ex)
                 {
@@ -98,7 +100,12 @@ internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog cata
 
     /// <summary>The host's identity, signed over the caller's challenge.</summary>
     /// <exception cref="ModulusException">INVALID_ARGUMENT for a challenge of the wrong size.</exception>
-    public HostInfo HostInfo(HostInfoRequest request) => authenticator.Handshake(request);
+    public HostInfo HostInfo(HostInfoRequest request)
+    {
+        var info = authenticator.Handshake(request);
+        info.Escrow = payments.Escrow ?? string.Empty;
+        return info;
+    }
 
     public ListModulesResponse List()
     {

@@ -39,7 +39,7 @@ internal sealed class HostKey
     };
 
     /// <summary>Where the key is kept: <c>Modulus:Identity:KeyFile</c>, else <c>$MODULUS_HOME/host.key</c>.</summary>
-    public static string PathOf(ModulusIdentityOptions identity) => identity.KeyFile ?? Path.Combine(ModulusHome.Path, "host.key");
+    public static string PathOf(ModulusIdentityOptions identity) => identity.KeyFilePath();
 
     /// <summary>Why an existing key file cannot be used, or null when it can (or does not exist yet and will be made).</summary>
     public static string? Problem(string path)

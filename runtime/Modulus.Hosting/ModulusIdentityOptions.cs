@@ -13,6 +13,9 @@ public sealed class ModulusIdentityOptions
     /// </summary>
     public string? KeyFile { get; set; }
 
+    /// <summary>The file the host's key is in: <see cref="KeyFile"/>, else <c>$MODULUS_HOME/host.key</c>. The host's address receives paid calls' vouchers and redeems them, so tools that redeem read the key from here.</summary>
+    public string KeyFilePath() => KeyFile ?? Path.Combine(Protocol.ModulusHome.Path, "host.key");
+
     /// <summary>The EVM chain id signed calls must name: 31337 for the development chain, 0 for none.</summary>
     public ulong ChainId { get; set; } = 31337;
 }

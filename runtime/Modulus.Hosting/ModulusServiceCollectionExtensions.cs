@@ -39,6 +39,8 @@ public static class ModulusServiceCollectionExtensions
         services.TryAddSingleton<HostKey>();
         services.TryAddSingleton<CallAuthenticator>();
         services.TryAddSingleton<CallDispatcher>();
+        // Paid calls: a host without a chain refuses them; `modulus serve` (or an application) replaces the gate.
+        services.TryAddSingleton(sp => sp.GetRequiredService<HostKey>().Identity);
         services.TryAddSingleton<ModulusListeners>();
         services.TryAddSingleton<ConnectionBudget>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<KestrelServerOptions>, ModulusKestrelSetup>());

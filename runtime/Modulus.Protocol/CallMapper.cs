@@ -30,6 +30,7 @@ public static class CallMapper
             RequestId = request.Id,
             RequestBytes = request.CalculateSize(),
             Deadline = request.DeadlineUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(request.DeadlineUnixMs) : null,
+            Voucher = request.Voucher,
         };
     }
 
@@ -89,6 +90,9 @@ public static class CallMapper
             Language = info.Language,
             Description = info.Description,
             ContentHash = info.ContentHash,
+            AccessMode = info.AccessMode,
+            Price = info.Price ?? string.Empty,
+            PricePer1KTokens = info.PricePer1kTokens ?? string.Empty,
         };
         message.Tags.AddRange(info.Tags);
         foreach (var endpoint in info.Endpoints)
@@ -119,7 +123,12 @@ public static class CallMapper
         {
             Idempotent = e.Idempotent,
         }).ToArray(),
-        message.ContentHash);
+        message.ContentHash)
+    {
+        AccessMode = string.IsNullOrEmpty(message.AccessMode) ? "open" : message.AccessMode,
+        Price = string.IsNullOrEmpty(message.Price) ? null : message.Price,
+        PricePer1kTokens = string.IsNullOrEmpty(message.PricePer1KTokens) ? null : message.PricePer1KTokens,
+    };
 
     private static readonly IReadOnlyDictionary<string, Value> EmptyKwargs = new Dictionary<string, Value>();
 }

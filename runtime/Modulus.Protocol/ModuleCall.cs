@@ -29,6 +29,9 @@ public sealed record ModuleCall(string Module, string Endpoint, IReadOnlyList<Va
     /// <summary>Where the request came from (an IP address), as the transport saw it; for per-caller limits of unsigned calls.</summary>
     public string? Peer { get; init; }
 
+    /// <summary>The voucher that pays for the call, when the module is paid (<c>CallRequest.voucher</c>).</summary>
+    public V1.Voucher? Voucher { get; init; }
+
     /// <summary>Splits <c>module/endpoint</c> (or just <c>module</c>) into its parts.</summary>
     public static (string Module, string Endpoint) ParseTarget(string target)
     {

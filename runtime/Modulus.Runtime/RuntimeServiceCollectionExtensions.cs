@@ -37,6 +37,8 @@ public static class RuntimeServiceCollectionExtensions
         services.TryAddSingleton<WorkerModuleLoader>();
         services.TryAddSingleton<ModuleCatalog>();
         services.TryAddSingleton<IModuleCatalog>(sp => sp.GetRequiredService<ModuleCatalog>());
+        services.TryAddSingleton<Protocol.Payments.IPaymentGate, NoPaymentGate>();
+        services.TryAddSingleton<PaymentStep>();
         services.TryAddSingleton<AccessStep>();
         services.TryAddSingleton<DeadlineStep>();
         services.TryAddSingleton<DispatchStep>();

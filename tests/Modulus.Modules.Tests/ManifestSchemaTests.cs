@@ -58,6 +58,39 @@ public class ManifestSchemaTests
     [MemberData(nameof(InvalidVersions))]
     public void InvalidVersionVector_FailsTheSchema(string version, string why) => Assert.False(Evaluate("a", version), why);
 
+    [Theory]
+    [InlineData("0.001", true)]
+    [InlineData("1", true)]
+    [InlineData(".5", true)]
+    [InlineData("2.", true)]
+    [InlineData("0.000000000000000001", true)]
+    [InlineData("0", false)]
+    [InlineData("0.0", false)]
+    [InlineData("", false)]
+    [InlineData("1.2.3", false)]
+    [InlineData("1e3", false)]
+    [InlineData("0.0000000000000000001", false)]
+    public void PaidPrice_TheReaderAndTheSchemaAgree(string price, bool valid)
+    {
+        var manifest = new JsonObject
+        {
+            ["version"] = "1.0.0", ["language"] = "python", ["entry"] = "module.py",
+            ["access"] = new JsonObject { ["mode"] = "paid", ["price"] = price },
+        };
+        var readerAccepts = true;
+        try
+        {
+            ModuleManifestReader.Parse(Encoding.UTF8.GetBytes(manifest.ToJsonString()), "module.json");
+        }
+        catch (ModuleManifestException)
+        {
+            readerAccepts = false;
+        }
+
+        Assert.Equal(valid, readerAccepts);
+        Assert.Equal(valid, Schema.Evaluate(manifest).IsValid);
+    }
+
     public static TheoryData<string> ValidNames => TestVectors.Valid("module-names.json");
 
     public static TheoryData<string, string> InvalidNames => TestVectors.Invalid("module-names.json");

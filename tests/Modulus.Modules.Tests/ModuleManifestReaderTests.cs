@@ -23,7 +23,20 @@ public class ModuleManifestReaderTests
         { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "limits": { "timeout": 5 } }""", "unknown field \"limits.timeout\"" },
         { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "limits": { "timeout_ms": -1 } }""", "limits.timeout_ms must be a positive integer" },
         { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "limits": { "rate_per_caller": "fast" } }""", "limits.rate_per_caller must be a non-negative number" },
-        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "paid" } }""", "access.mode \"paid\" is not one of" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "free" } }""", "access.mode \"free\" is not one of" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "paid" } }""", "access.mode \"paid\" needs access.price" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "paid", "price": 0.001 } }""", "access.price must be a string of $GPT" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "paid", "price": "0,001" } }""", "access.price: \"0,001\" is not an amount of $GPT" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "paid", "price": "-1" } }""", "is not an amount of $GPT" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "paid", "price": "1e-3" } }""", "is not an amount of $GPT" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "paid", "price": "0.0000000000000000001" } }""", "has 19 decimals; $GPT has 18" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "paid", "price": "0.000" } }""", "access.price is 0" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "paid", "price": "." } }""", "is not an amount of $GPT" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "paid", "price": " 0.001" } }""", "has spaces around it" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "paid", "price": "0.001", "price_per_1k_tokens": "x" } }""", "access.price_per_1k_tokens: \"x\" is not an amount" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "signed", "price": "0.001" } }""", "access.price applies to access.mode \"paid\" only" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "price_per_1k_tokens": "0.001" } }""", "access.price_per_1k_tokens applies to access.mode \"paid\" only" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "paid", "prize": "0.001" } }""", "did you mean \"access.price\"?" },
         { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "allow" } }""", "needs a non-empty access.allow list" },
         { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "allow", "allow": ["0x12"] } }""", "is not an address" },
         { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "stake", "min_stake": -5 } }""", "access.min_stake must be a whole number" },
@@ -89,6 +102,24 @@ public class ModuleManifestReaderTests
         Assert.Equal("2.0.1", manifest.Packages["Microsoft.ML.Tokenizers"]);
         Assert.Equal(new ModuleLimits(TimeSpan.FromSeconds(5), 2, 3, 1024, 2.5), manifest.Limits);
         Assert.Equal(System.Numerics.BigInteger.Parse("1000000000000000000000"), manifest.Access.MinStake);
+    }
+
+    [Theory]
+    [InlineData("0.001", "1000000000000000")]
+    [InlineData("1", "1000000000000000000")]
+    [InlineData(".5", "500000000000000000")]
+    [InlineData("2.", "2000000000000000000")]
+    [InlineData("0.000000000000000001", "1")]
+    [InlineData("123456789.123456789123456789", "123456789123456789123456789")]
+    public void Parse_PaidAccess_PricesExactlyInWei(string price, string wei)
+    {
+        var manifest = ModuleManifestReader.Parse(Encoding.UTF8.GetBytes(
+            $$"""{ "version": "1.0.0", "language": "python", "entry": "module.py", "access": { "mode": "paid", "price": "{{price}}", "price_per_1k_tokens": "0.01" } }"""), "module.json");
+
+        Assert.True(manifest.Access.IsPaid);
+        Assert.Equal(System.Numerics.BigInteger.Parse(wei), manifest.Access.Price);
+        Assert.Equal(System.Numerics.BigInteger.Parse("10000000000000000"), manifest.Access.PricePer1kTokens);
+        Assert.Equal(manifest.Access.Price, GptAmount.Parse(GptAmount.ToDecimalString(manifest.Access.Price)));
     }
 
     [Fact]

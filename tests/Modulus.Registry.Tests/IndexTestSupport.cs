@@ -17,6 +17,14 @@ internal sealed class MetadataTable : IPackageMetadataSource
         return hash;
     }
 
+    /// <summary>Metadata of a paid module's package.</summary>
+    public string AddPaid(string description, string price)
+    {
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        _byHash[hash] = new PackageMetadata(description, [], price);
+        return hash;
+    }
+
     public void Set(string hash, string description, params string[] tags) => _byHash[hash] = new PackageMetadata(description, tags);
 
     public PackageMetadata? Find(string sha256Hex) => _byHash.GetValueOrDefault(sha256Hex);

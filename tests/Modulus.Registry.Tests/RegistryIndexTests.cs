@@ -286,6 +286,19 @@ public sealed class RegistryIndexTests : IDisposable
     }
 
     [Fact]
+    public void Search_PriceOfAPaidModule_ComesFromItsLatestManifest_AndAFreeOneHasNone()
+    {
+        using var index = Open();
+        ApplyAll(index, new EventScript()
+            .Claim("paid", EventScript.Alice).Publish("paid", "1.0.0", _metadata.AddPaid("Costs", "0.001"))
+            .NextBlock().Publish("paid", "1.1.0", _metadata.AddPaid("Costs more", "0.002"))
+            .Claim("free", EventScript.Bob).Publish("free", "1.0.0", _metadata.Add("Free")));
+
+        Assert.Equal("0.002", Assert.Single(index.Search(new SearchQuery("paid", null))).Price);
+        Assert.Null(Assert.Single(index.Search(new SearchQuery("free", null))).Price);
+    }
+
+    [Fact]
     public void Search_DescriptionAndTags_ComeFromMetadata()
     {
         using var index = SearchFixture();

@@ -107,9 +107,9 @@ def encode_host_request(challenge):
     return _len(1, challenge)
 
 
-def decode_host_info(data):
-    """(address, chain id, signature) of a HostInfo."""
-    address, chain_id, signature = "", 0, b""
+def decode_host_info(data, with_escrow=False):
+    """(address, chain id, signature) of a HostInfo, and its escrow ("" for none) when asked."""
+    address, chain_id, signature, escrow = "", 0, b"", ""
     for field, _, value in fields(data):
         if field == 1:
             address = bytes(value).decode("ascii")
@@ -117,10 +117,23 @@ def decode_host_info(data):
             chain_id = value
         elif field == 3:
             signature = bytes(value)
-    return address, chain_id, signature
+        elif field == 4:
+            escrow = bytes(value).decode("ascii")
+    return (address, chain_id, signature, escrow) if with_escrow else (address, chain_id, signature)
 
 
-def encode_call_request(module, endpoint, args, kwargs, deadline_ms=0, request_id=0, auth=None):
+def encode_voucher(payer, cumulative_amount, signature, signer, receiver, chain_id, escrow):
+    """A Voucher: 1 payer, 2 amount (32 bytes big-endian), 3 signature, 4 signer, and in clear 5 receiver, 6 chain id, 7 escrow."""
+    body = _len(1, payer.encode("ascii")) + _len(2, cumulative_amount.to_bytes(32, "big")) + _len(3, signature)
+    if signer:
+        body += _len(4, signer.encode("ascii"))
+    body += _len(5, receiver.encode("ascii"))
+    if chain_id:
+        body += _key(6, _VARINT) + _varint(chain_id)
+    return body + _len(7, escrow.encode("ascii"))
+
+
+def encode_call_request(module, endpoint, args, kwargs, deadline_ms=0, request_id=0, auth=None, voucher=None):
     body = b""
     if request_id:
         body += _key(1, _VARINT) + _varint(request_id)
@@ -135,6 +148,8 @@ def encode_call_request(module, endpoint, args, kwargs, deadline_ms=0, request_i
         body += _key(6, _VARINT) + _varint(deadline_ms)
     if auth is not None:
         body += _len(7, auth)
+    if voucher is not None:
+        body += _len(8, voucher)
     return body
 
 
@@ -270,8 +285,10 @@ def decode_call_response(data):
 
 
 def decode_module_info(data):
-    info = {"name": "", "version": "", "language": "", "description": "", "tags": [], "endpoints": [], "content_hash": ""}
-    names = {1: "name", 2: "version", 3: "language", 4: "description", 7: "content_hash"}
+    info = {"name": "", "version": "", "language": "", "description": "", "tags": [], "endpoints": [], "content_hash": "",
+            "access_mode": "open", "price": None, "price_per_1k_tokens": None}
+    names = {1: "name", 2: "version", 3: "language", 4: "description", 7: "content_hash", 8: "access_mode", 9: "price",
+             10: "price_per_1k_tokens"}
     for field, _, value in fields(data):
         if field in names:
             info[names[field]] = bytes(value).decode("utf-8")

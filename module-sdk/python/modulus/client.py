@@ -59,14 +59,19 @@ def error(code, message):
     return cls(message) if cls else ModulusError(message, code)
 
 
-def connect(url="grpc://127.0.0.1:7050", timeout=60.0, key=None, passphrase=None, host=None):
+def connect(url="grpc://127.0.0.1:7050", timeout=60.0, key=None, passphrase=None, host=None, max_price=None, payer=None, escrow=None):
     """A client for the host at ``url``: grpc://HOST:PORT, tcp://HOST:PORT or udp://HOST:PORT.
 
     ``key`` signs every call: a private key (32 bytes, or 64 hex digits with or without 0x), a keystore
     file's path (with ``passphrase``), or a :class:`modulus.signing.Signer`. ``host`` pins the host's
     (address, chain id) instead of learning them from the host.
+
+    ``max_price`` (a decimal string of $GPT, e.g. "0.002") makes calls to paid modules carry a voucher
+    signed by ``key`` for the cumulative amount paid to the host for the module, this call included; a
+    module priced above it is refused before anything is signed. ``payer`` names the payer when ``key``
+    is a signer it authorized; ``escrow`` pins the escrow instead of the one the host names.
     """
-    return Client(url, timeout, key=key, passphrase=passphrase, host=host)
+    return Client(url, timeout, key=key, passphrase=passphrase, host=host, max_price=max_price, payer=payer, escrow=escrow)
 
 
 def _signer(key, passphrase):
@@ -85,7 +90,7 @@ def _signer(key, passphrase):
 
 
 class Client:
-    def __init__(self, url="grpc://127.0.0.1:7050", timeout=60.0, key=None, passphrase=None, host=None):
+    def __init__(self, url="grpc://127.0.0.1:7050", timeout=60.0, key=None, passphrase=None, host=None, max_price=None, payer=None, escrow=None):
         parsed = urllib.parse.urlsplit(url if "://" in url else "grpc://" + url)
         if not parsed.hostname or not parsed.port:
             raise ValueError(f"{url!r} is not a host address; use the form tcp://127.0.0.1:7051")
@@ -98,6 +103,14 @@ class Client:
         self._lock = threading.Lock()
         self.signer = _signer(key, passphrase)
         self._host = tuple(host) if host is not None else None
+        self._escrow = escrow
+        if max_price is not None and self.signer is None:
+            raise ValueError("max_price pays with vouchers signed by key=...; give a key")
+        self.max_price = signing.parse_gpt(max_price) if max_price is not None else None
+        self.payer = payer or (self.signer.address if self.signer else None)
+        self.paid = {}  # (host, module) -> wei paid: the amount of the last voucher a host accepted for an answered call
+        self._in_flight = {}
+        self._prices = {}
 
     @property
     def caller(self):
@@ -109,7 +122,8 @@ class Client:
         if self._host is None:
             challenge = os.urandom(48)  # the answer (about 120 bytes) stays within 3x of the request
             answer = self._transport.host_info(self._id(), _wire.encode_host_request(challenge), time.time() + 30)
-            address, chain_id, proof = _wire.decode_host_info(answer)
+            address, chain_id, proof, escrow = _wire.decode_host_info(answer, with_escrow=True)
+            self._escrow = self._escrow or escrow or None
             try:
                 signer = signing.recover_hash(signing.personal_hash(signing.host_digest(challenge, chain_id)), proof)
             except ValueError as ex:
@@ -143,11 +157,51 @@ class Client:
         deadline = time.time() + timeout
         kwargs = kwargs or {}
         auth = self.sign(module, endpoint or "forward", args, kwargs) if self.signer else None
-        request = _wire.encode_call_request(module, endpoint or "forward", args, kwargs, int(deadline * 1000), auth=auth)
-        outcome, payload = _wire.decode_call_response(self._transport.call(self._id(), request, deadline))
+        payment = self._pay(module) if self.max_price is not None else None
+        request = _wire.encode_call_request(module, endpoint or "forward", args, kwargs, int(deadline * 1000), auth=auth,
+                                            voucher=payment[2] if payment else None)
+        try:
+            outcome, payload = _wire.decode_call_response(self._transport.call(self._id(), request, deadline))
+        except BaseException:
+            if payment:
+                self._settle(payment, paid=False)
+            raise
+        if payment:
+            self._settle(payment, paid=outcome != "error")
         if outcome == "error":
             raise error(*payload)
         return payload
+
+    def _pay(self, module):
+        """(key, price, voucher bytes) for a call of a paid module, or None for a free one."""
+        info = self._prices.get(module)
+        if info is None or time.time() - info[1] > 10:
+            info = (self.info(module), time.time())
+            self._prices[module] = info
+        if info[0]["access_mode"] != "paid" or not info[0]["price"]:
+            return None
+        price = signing.parse_gpt(info[0]["price"])
+        if price > self.max_price:
+            raise error(StatusCode.FAILED_PRECONDITION, f"{module} costs {info[0]['price']} $GPT per call, above this caller's "
+                                                        f"maximum (max_price); nothing was signed or sent")
+        host, chain_id = self.host_identity()
+        if not self._escrow:
+            raise error(StatusCode.FAILED_PRECONDITION, f"{module} is paid but the host {host} names no escrow; pass escrow=...")
+        key = (host.lower(), module)
+        with self._lock:
+            self._in_flight[key] = self._in_flight.get(key, 0) + price
+            cumulative = self.paid.get(key, 0) + self._in_flight[key]
+        digest = signing.voucher_digest(chain_id, self._escrow, self.payer, host, module, cumulative)
+        signer = "" if self.signer.address.lower() == self.payer.lower() else self.signer.address
+        voucher = _wire.encode_voucher(self.payer, cumulative, self.signer.sign_hash(digest), signer, host, chain_id, self._escrow)
+        return key, price, voucher
+
+    def _settle(self, payment, paid):
+        key, price, _ = payment
+        with self._lock:
+            self._in_flight[key] -= price
+            if paid:
+                self.paid[key] = self.paid.get(key, 0) + price
 
     def list(self):
         """{'modules': [...], 'faults': [...]} as the host serves them."""

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import struct
 
 # ---- keccak-256 (the pre-standard padding Ethereum uses, not SHA3-256) ----------------------------
@@ -202,6 +203,29 @@ def host_digest(challenge, chain_id):
     return keccak256(HOST_DOMAIN + b"\x00" + challenge + struct.pack(">Q", chain_id))
 
 
+VOUCHER_TYPE = b"Voucher(address payer,address receiver,string module,uint256 cumulativeAmount)"
+_DOMAIN_TYPE = b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+
+
+def voucher_digest(chain_id, escrow, payer, receiver, module, cumulative_amount):
+    """The EIP-712 digest of a CallEscrow voucher (what a paid call's payer signs, without a personal prefix)."""
+    if not 0 <= cumulative_amount < 2**256:
+        raise ValueError("a voucher's amount is a uint256")
+    domain = keccak256(keccak256(_DOMAIN_TYPE) + keccak256(b"Modulus CallEscrow") + keccak256(b"1")
+                       + chain_id.to_bytes(32, "big") + bytes(12) + address_bytes(escrow))
+    struct_hash = keccak256(keccak256(VOUCHER_TYPE) + bytes(12) + address_bytes(payer) + bytes(12) + address_bytes(receiver)
+                            + keccak256(module.encode("utf-8")) + cumulative_amount.to_bytes(32, "big"))
+    return keccak256(b"\x19\x01" + domain + struct_hash)
+
+
+def parse_gpt(text):
+    """A decimal amount of $GPT ("0.001") in wei, exactly (no floating point)."""
+    if not isinstance(text, str) or not re.fullmatch(r"[0-9]+(\.[0-9]{0,18})?|\.[0-9]{1,18}", text.strip()):
+        raise ValueError(f"{text!r} is not an amount of $GPT; write digits with at most one point and 18 decimals, e.g. '0.001'")
+    whole, _, fraction = text.strip().partition(".")
+    return int(whole or "0") * 10**18 + int((fraction or "0").ljust(18, "0"))
+
+
 def address_bytes(address):
     if not (isinstance(address, str) and len(address) == 42 and address[:2].lower() == "0x"):
         raise ValueError(f"{address!r} is not an address; an address is 0x and 40 hex digits")
@@ -233,6 +257,10 @@ class Signer:
     def sign_personal(self, digest):
         """The personal-message signature of a 32-byte digest, as ``personal_sign`` makes it."""
         return sign_hash(self._key, personal_hash(digest))
+
+    def sign_hash(self, digest):
+        """The signature of a 32-byte hash as it is: an EIP-712 signature, as a voucher takes it."""
+        return sign_hash(self._key, digest)
 
     def __repr__(self):
         return f"Signer({self.address})"

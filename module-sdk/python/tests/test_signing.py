@@ -71,6 +71,25 @@ class VectorTests(unittest.TestCase):
 
 
 @unittest.skipUnless(KEYSTORES, "MODULUS_TEST_KEYSTORES names no keystore")
+class VoucherTests(unittest.TestCase):
+    # The same vector as tests/Modulus.Protocol.Tests/VoucherDigestTests.cs checks in C#.
+    ESCROW, HOST, PAYER = "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23"
+
+    def test_the_voucher_vector_gives_the_csharp_digest_and_signature(self):
+        digest = signing.voucher_digest(31337, self.ESCROW, self.PAYER, self.HOST, "text.stats", 10**15)
+        self.assertEqual(digest.hex(), "e284cfc026e81e50425c1ebabe844115d762c2eb972ba1580a5d7c11d5985073")
+        signature = signing.Signer("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318").sign_hash(digest)
+        self.assertEqual(signing.recover_hash(digest, signature), self.PAYER)
+
+    def test_prices_parse_exactly_into_wei(self):
+        self.assertEqual(signing.parse_gpt("0.001"), 10**15)
+        self.assertEqual(signing.parse_gpt(".5"), 5 * 10**17)
+        self.assertEqual(signing.parse_gpt("0.000000000000000001"), 1)
+        for bad in ("1e-3", "-1", "0.0000000000000000001", "", "1.2.3"):
+            with self.assertRaises(ValueError):
+                signing.parse_gpt(bad)
+
+
 class KeystoreTests(unittest.TestCase):
     def test_keystores_written_by_the_csharp_key_ring_unlock(self):
         for path in KEYSTORES:

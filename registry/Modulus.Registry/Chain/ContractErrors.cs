@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Numerics;
+using Modulus.Modules;
 using Modulus.Registry.Contracts;
 using Nethereum.Contracts;
 
@@ -56,30 +56,9 @@ public static class ContractErrors
     }
 
     /// <summary>A token amount (18 decimals) in $GPT, without trailing zeros.</summary>
-    public static string Gpt(BigInteger amount)
-    {
-        if (amount.Sign < 0)
-        {
-            return "-" + Gpt(-amount);
-        }
-
-        var whole = BigInteger.DivRem(amount, BigInteger.Pow(10, 18), out var fraction);
-        var text = whole.ToString("N0", CultureInfo.InvariantCulture);
-        return fraction.IsZero ? text : text + "." + BigInteger.Abs(fraction).ToString(CultureInfo.InvariantCulture).PadLeft(18, '0').TrimEnd('0');
-    }
+    public static string Gpt(BigInteger amount) => GptAmount.Format(amount);
 
     /// <summary>Parses a $GPT amount such as 100 or 0.5 into the token's smallest unit.</summary>
-    public static BigInteger ParseGpt(string text)
-    {
-        var parts = text.Trim().Split('.');
-        if (parts.Length > 2 || parts[0].Length == 0 && (parts.Length == 1 || parts[1].Length == 0)
-            || !parts.All(p => p.All(char.IsAsciiDigit)) || parts.Length == 2 && parts[1].Length > 18)
-        {
-            throw new FormatException($"\"{text}\" is not an amount of $GPT; write e.g. 100 or 0.5 (at most 18 decimals)");
-        }
-
-        var whole = parts[0].Length == 0 ? BigInteger.Zero : BigInteger.Parse(parts[0], CultureInfo.InvariantCulture);
-        var fraction = parts.Length == 2 && parts[1].Length > 0 ? BigInteger.Parse(parts[1].PadRight(18, '0'), CultureInfo.InvariantCulture) : BigInteger.Zero;
-        return whole * BigInteger.Pow(10, 18) + fraction;
-    }
+    /// <exception cref="FormatException">Not an amount; the message says what to write.</exception>
+    public static BigInteger ParseGpt(string text) => GptAmount.Parse(text);
 }

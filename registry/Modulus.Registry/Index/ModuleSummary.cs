@@ -21,4 +21,8 @@ public sealed record ModuleSummary(
     BigInteger TotalStake,
     BigInteger UpWeight,
     BigInteger DownWeight,
-    int HostCount);
+    int HostCount)
+{
+    /// <summary>For a paid module, its price per call in $GPT (from the same module.json as <see cref="Description"/>); null otherwise or when no package was at hand.</summary>
+    public string? Price { get; init; }
+}

@@ -78,6 +78,7 @@ public sealed partial class RegistryIndex
                 {
                     version[Fields.Description] = found.Description;
                     version[Fields.Tags] = TagArray(CleanTags(found.Tags));
+                    version[Fields.Price] = Text(found.Price);
                     index._versions.Update(version);
                 }
             }
@@ -143,6 +144,8 @@ public sealed partial class RegistryIndex
                     .FirstOrDefault();
             module[Fields.Description] = described is null ? BsonValue.Null : described[Fields.Description];
             module[Fields.Tags] = described is null ? new BsonArray() : described[Fields.Tags];
+            // A version indexed before prices were read has none: LiteDB gives Null for the missing field.
+            module[Fields.Price] = described is null ? BsonValue.Null : described[Fields.Price];
         }
 
         /// <summary>The highest live release, else the highest live prerelease; null when every version is deprecated.</summary>
@@ -201,6 +204,7 @@ public sealed partial class RegistryIndex
                     [Fields.DeprecationReason] = BsonValue.Null,
                     [Fields.Description] = Text(metadata?.Description),
                     [Fields.Tags] = metadata is null ? BsonValue.Null : TagArray(CleanTags(metadata.Tags)),
+                    [Fields.Price] = Text(metadata?.Price),
                 });
             }
 

@@ -311,7 +311,7 @@ public sealed partial class RegistryIndex : IDisposable
 
     private IEnumerable<BsonDocument> VersionsOf(string name) => _versions.Find(Queries.Under(name));
 
-    private static ModuleSummary ToSummary(BsonDocument module) => new(
+    private static ModuleSummary ToSummary(BsonDocument module) => new ModuleSummary(
         module["_id"].AsString,
         module[Fields.Owner].AsString,
         NullableString(module[Fields.LatestVersion]),
@@ -320,7 +320,10 @@ public sealed partial class RegistryIndex : IDisposable
         Amount(module[Fields.TotalStake]),
         Amount(module[Fields.UpWeight]),
         Amount(module[Fields.DownWeight]),
-        module[Fields.HostCount].AsInt32);
+        module[Fields.HostCount].AsInt32)
+    {
+        Price = NullableString(module[Fields.Price]),
+    };
 
     private static IndexedVersion ToVersion(BsonDocument version) => new(
         version[Fields.Version].AsString,
@@ -402,6 +405,8 @@ public sealed partial class RegistryIndex : IDisposable
         public const string Owner = "owner";
         public const string ClaimedBlock = "claimedBlock";
         public const string Description = "description";
+
+        public const string Price = "price";
         public const string Tags = "tags";
         public const string TotalStake = "totalStake";
         public const string UpWeight = "upWeight";

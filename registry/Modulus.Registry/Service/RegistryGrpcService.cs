@@ -254,6 +254,7 @@ internal sealed class RegistryGrpcService(RegistryIndex index, PackageStore stor
             UpWeight = summary.UpWeight.ToString(CultureInfo.InvariantCulture),
             DownWeight = summary.DownWeight.ToString(CultureInfo.InvariantCulture),
             HostCount = summary.HostCount,
+            Price = summary.Price ?? string.Empty,
         };
         message.Tags.AddRange(summary.Tags);
         return message;

@@ -21,7 +21,7 @@ internal sealed class StoredPackageMetadata(PackageStore store) : IPackageMetada
         try
         {
             var manifest = ModulePackage.ReadManifest(buffer.ToArray());
-            return new PackageMetadata(manifest.Description, manifest.Tags);
+            return new PackageMetadata(manifest.Description, manifest.Tags, manifest.Access.IsPaid ? GptAmount.ToDecimalString(manifest.Access.Price) : null);
         }
         catch (Exception ex) when (ex is ModulePackageException or ModuleManifestException)
         {

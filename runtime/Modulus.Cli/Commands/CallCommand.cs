@@ -19,8 +19,10 @@ internal static class CallCommand
         var passphraseFile = Passphrase.FileOption();
         var resolve = new Option<bool>("--resolve") { Description = "Find a host serving the module through the registry service (see --registry) instead of --url." };
         var registry = new RegistryAccess().Registry;
+        var pay = new Option<bool>("--pay") { Description = "Pay for a call to a paid module with a voucher signed by --key (default $MODULUS_KEY, else dev0), from your escrow deposit for the host (`modulus pay deposit`)." };
+        var maxPrice = new Option<string>("--max-price") { Description = "With --pay: the most to pay for the call, in $GPT; a higher price is refused before anything is signed.", DefaultValueFactory = _ => DefaultMaxPrice };
 
-        var command = new Command("call", "Call a module's endpoint and print the result as JSON.") { target, args, kw, timeout, url, key, passphraseFile, resolve, registry };
+        var command = new Command("call", "Call a module's endpoint and print the result as JSON.") { target, args, kw, timeout, url, key, passphraseFile, resolve, registry, pay, maxPrice };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var kwargs = new Dictionary<string, Value>(StringComparer.Ordinal);
@@ -59,6 +61,34 @@ internal static class CallCommand
             }
 
             var options = new ModulusClientOptions();
+            if (parse.GetValue(pay))
+            {
+                if (!Modules.GptAmount.TryParse(parse.GetValue(maxPrice), out _, out var priceError))
+                {
+                    return output.Usage($"--max-price: {priceError}");
+                }
+
+                var payer = parse.GetValue(key) ?? CliEnvironment.Key ?? RegistryAccess.DefaultKey;
+                var explicitPassphrase = parse.GetValue(passphraseFile) is not null || CliEnvironment.Passphrase is not null;
+                var exit = 0;
+                var passphrase = !explicitPassphrase && payer.StartsWith("dev", StringComparison.Ordinal)
+                    ? ChainCommand.DevPassphrase // the development accounts' known passphrase
+                    : Passphrase.Resolve(parse, passphraseFile, payer, confirm: false, output, out exit);
+                if (passphrase is null)
+                {
+                    return exit;
+                }
+
+                try
+                {
+                    options = options with { Payment = new ModulusPaymentOptions(keyRing().Unlock(payer, passphrase).Signer, parse.GetValue(maxPrice)!) { Tally = PaidTally.Load() } };
+                }
+                catch (KeyRingException ex)
+                {
+                    return output.Usage(ex.Message);
+                }
+            }
+
             if (parse.GetValue(key) is { } keyName)
             {
                 var passphrase = Passphrase.Resolve(parse, passphraseFile, keyName, confirm: false, output, out var exit);
@@ -110,15 +140,28 @@ internal static class CallCommand
                 }
             }
 
-            return await ClientAction.RunAsync(output, address, options, async client =>
+            try
             {
-                var result = await client.CallAsync(parse.GetValue(target)!, positional, kwargs, new ModulusCallOptions(TimeSpan.FromSeconds(seconds)), cancellationToken).ConfigureAwait(false);
-                output.Out.WriteLine(ValueJson.Serialize(result));
-                return 0;
-            }).ConfigureAwait(false);
+                return await ClientAction.RunAsync(output, address, options, async client =>
+                {
+                    var result = await client.CallAsync(parse.GetValue(target)!, positional, kwargs, new ModulusCallOptions(TimeSpan.FromSeconds(seconds)), cancellationToken).ConfigureAwait(false);
+                    output.Out.WriteLine(ValueJson.Serialize(result));
+                    return 0;
+                }).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (options.Payment is { } payment)
+                {
+                    PaidTally.Save(payment.Tally);
+                }
+            }
         });
         return command;
     }
+
+    /// <summary>The most `call --pay` pays for one call when --max-price is not given, in $GPT.</summary>
+    public const string DefaultMaxPrice = "0.01";
 
     /// <summary>An argument that parses as JSON is JSON; anything else is a string.</summary>
     /// <exception cref="FormatException">JSON with a malformed <c>$tensor</c>, <c>$bytes</c> or <c>$float</c> object.</exception>

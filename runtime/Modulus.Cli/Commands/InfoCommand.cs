@@ -56,6 +56,9 @@ internal static class InfoCommand
                             description = info.Description,
                             tags = info.Tags,
                             content_hash = info.ContentHash,
+                            access = info.AccessMode,
+                            price = info.Price,
+                            price_per_1k_tokens = info.PricePer1kTokens,
                             endpoints = info.Endpoints.Select(e => new
                             {
                                 name = e.Name,
@@ -81,6 +84,9 @@ internal static class InfoCommand
                 }
 
                 output.Out.WriteLine($"content: sha256:{info.ContentHash}");
+                output.Out.WriteLine(info.Price is { } price
+                    ? $"access: paid, {price} $GPT per call{(info.PricePer1kTokens is { } perThousand ? $", {perThousand} $GPT per 1,000 tokens" : string.Empty)} (`modulus call {info.Name} --pay`)"
+                    : $"access: {info.AccessMode}");
                 output.Out.WriteLine();
                 // IDEMPOTENT: whether a failover client may send a call that may have run again, to another host.
                 var table = new TableWriter("ENDPOINT", "SIGNATURE", "IDEMPOTENT", "DESCRIPTION");

@@ -21,6 +21,11 @@ internal static class RegistryInfo
 
             var summary = module.Summary;
             output.Out.WriteLine($"{summary.Name} (owner {summary.Owner})");
+            if (summary.Price.Length > 0)
+            {
+                output.Out.WriteLine($"price: {summary.Price} $GPT per call (access.mode \"paid\")");
+            }
+
             if (summary.Description.Length > 0)
             {
                 output.Out.WriteLine(summary.Description);

@@ -54,6 +54,7 @@ internal static class SearchCommand
                             upWeight = m.UpWeight,
                             downWeight = m.DownWeight,
                             hosts = m.HostCount,
+                            price = m.Price.Length == 0 ? null : m.Price,
                         }),
                     },
                     CliJson.Options));
@@ -66,7 +67,7 @@ internal static class SearchCommand
                 return 0;
             }
 
-            var table = new TableWriter("NAME", "VERSION", "STAKE", "VOTES", "HOSTS", "DESCRIPTION");
+            var table = new TableWriter("NAME", "VERSION", "STAKE", "VOTES", "HOSTS", "PRICE", "DESCRIPTION");
             foreach (var module in response.Modules)
             {
                 var votes = Parse(module.UpWeight) - Parse(module.DownWeight);
@@ -76,6 +77,7 @@ internal static class SearchCommand
                     ContractErrors.Gpt(Parse(module.TotalStake)),
                     (votes.Sign > 0 ? "+" : string.Empty) + ContractErrors.Gpt(votes),
                     module.HostCount.ToString(CultureInfo.InvariantCulture),
+                    module.Price.Length == 0 ? "free" : module.Price,
                     module.Description);
             }
 

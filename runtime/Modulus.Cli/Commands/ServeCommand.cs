@@ -68,9 +68,14 @@ internal static class ServeCommand
             }
 
             RegistryContracts? stakes;
+            string? rpcUrl = null;
             try
             {
                 stakes = StakeSource(parse, access);
+                if (stakes is not null)
+                {
+                    rpcUrl = access.Chain(parse).RpcUrl;
+                }
             }
             catch (DeploymentException ex)
             {
@@ -97,6 +102,16 @@ internal static class ServeCommand
                             services.AddSingleton<Modulus.Modules.IStakeOracle>(sp => new ChainStakeOracle(
                                 stakes, StakeCacheAge, TimeProvider.System, sp.GetRequiredService<ILogger<ChainStakeOracle>>()));
                         }
+
+                        if (stakes is { Deployment.Escrow: not null })
+                        {
+                            // Paid calls: vouchers of the deployment's escrow, received and redeemed by the host's own key.
+                            Modulus.Registry.Payments.PaymentServiceCollectionExtensions.AddEscrowPayments(services, stakes.Deployment, rpcUrl!, sp =>
+                            {
+                                _ = sp.GetRequiredService<Modulus.Protocol.Signing.HostIdentity>(); // makes the key on a first start
+                                return PayCommands.ReadHostKey(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ModulusServerOptions>>().Value.Identity.KeyFilePath());
+                            });
+                        }
                     });
             }
             catch (ArgumentException ex)
@@ -118,12 +133,21 @@ internal static class ServeCommand
                 {
                     return output.Usage(string.Join("; ", ex.Failures));
                 }
+                catch (ArgumentException ex)
+                {
+                    return output.Usage(ex.Message);
+                }
 
                 var catalog = server.Catalog;
                 // The ports are open and answer already; each module serves as soon as its worker is ready.
                 await catalog.ReloadAsync(cancellationToken).ConfigureAwait(false);
                 output.Out.WriteLine($"Serving {catalog.Modules.Count} modules from {root} on {string.Join(" ", server.Addresses)}" +
                     (catalog.Faults.Count > 0 ? $" ({catalog.Faults.Count} failed to load, see above)" : string.Empty));
+                if (server.Services.GetService<Modulus.Registry.Payments.EscrowPaymentGate>() is { } gate)
+                {
+                    output.Out.WriteLine($"Paid calls: vouchers of escrow {gate.Escrow} for this host {gate.Host.Address} (chain {gate.Host.ChainId}); ledger {gate.Ledger.Path}");
+                }
+
                 output.Out.Flush();
                 HostAnnouncer? announcer = null;
                 if (parse.GetValue(announce))

@@ -18,6 +18,14 @@ public abstract class CallSigner
     /// </summary>
     public abstract byte[] SignPersonal(ReadOnlySpan<byte> digest);
 
+    /// <summary>
+    /// The signature of a 32-byte hash as it is, without the personal-message prefix: what an EIP-712
+    /// typed-data signature (a paid call's voucher) is. 65 bytes r, s (low), v 27 or 28.
+    /// </summary>
+    /// <exception cref="NotSupportedException">This signer signs personal messages only.</exception>
+    public virtual byte[] SignHash(ReadOnlySpan<byte> hash) =>
+        throw new NotSupportedException($"{GetType().Name} cannot sign a raw hash (an EIP-712 voucher); override SignHash to pay for calls with it.");
+
     /// <summary>A signer over a private key held in memory.</summary>
     /// <param name="privateKey">The 32-byte secp256k1 private key.</param>
     /// <exception cref="ArgumentException">Not a usable private key.</exception>
@@ -45,5 +53,22 @@ public abstract class CallSigner
         public override string Address { get; }
 
         public override byte[] SignPersonal(ReadOnlySpan<byte> digest) => Convert.FromHexString(Signer.Sign(digest.ToArray(), _key)[2..]);
+
+        public override byte[] SignHash(ReadOnlySpan<byte> hash)
+        {
+            if (hash.Length != 32)
+            {
+                throw new ArgumentException($"A hash to sign is 32 bytes, not {hash.Length}.", nameof(hash));
+            }
+
+            var signature = _key.SignAndCalculateV(hash.ToArray());
+            var bytes = new byte[65];
+            var r = signature.R.AsSpan();
+            var s = signature.S.AsSpan();
+            r.CopyTo(bytes.AsSpan(32 - r.Length, r.Length));
+            s.CopyTo(bytes.AsSpan(64 - s.Length, s.Length));
+            bytes[64] = signature.V[0];
+            return bytes;
+        }
     }
 }

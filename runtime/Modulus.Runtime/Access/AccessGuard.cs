@@ -14,6 +14,13 @@ internal static class AccessGuard
             return;
         }
 
+        if (caller is null && access.IsPaid)
+        {
+            // The host's payment gate (IPaymentGate, before the invoker) makes the verified payer the
+            // caller of a paid call; a paid call with no caller did not pass through it.
+            throw Denied($"{module} is paid ({GptAmount.ToDecimalString(access.Price)} $GPT per call, access.price); pay with a voucher (`modulus call {module} --pay`)");
+        }
+
         if (caller is null)
         {
             throw Denied($"{module} accepts only signed calls (access.mode \"{access.Mode}\"); sign the call with your key (`modulus call --key NAME`)");

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Modulus.Modules;
+using Modulus.Runtime.Access;
 using Modulus.Runtime.Isolation;
 using Modulus.Runtime.Loading;
 using Modulus.Runtime.Tree;
@@ -69,7 +70,11 @@ internal sealed class ModuleCatalog : IModuleCatalog, IAsyncDisposable
     /// <summary>The largest request the module served as <paramref name="name"/> accepts (<c>limits.max_request_bytes</c>), or null when it is not served.</summary>
     public int? MaxRequestBytes(string name) => _snapshot.Entries.TryGetValue(name, out var entry) ? entry.Source.Manifest.Limits.MaxRequestBytes : null;
 
-    public ModuleInfo? Find(string name) => _snapshot.Entries.TryGetValue(name, out var entry) && entry.Module.Failure is null ? entry.Module.Info : null;
+    public ModuleInfo? Find(string name)
+    {
+        var snapshot = _snapshot;
+        return snapshot.Entries.TryGetValue(name, out var entry) && entry.Module.Failure is null ? snapshot.Info(name) : null;
+    }
 
     public async Task ReloadAsync(CancellationToken cancellationToken)
     {
@@ -325,7 +330,8 @@ internal sealed class ModuleCatalog : IModuleCatalog, IAsyncDisposable
             Entries = entries;
             Faults = faults;
             Loading = loading;
-            Infos = entries.Values.Select(e => e.Module.Info).OrderBy(i => i.Name, StringComparer.Ordinal).ToArray();
+            Infos = entries.Values.Select(e => AccessDescription.Describe(e.Module.Info, e.Source.Manifest.Access)).OrderBy(i => i.Name, StringComparer.Ordinal).ToArray();
+            _byName = Infos.ToDictionary(i => i.Name, StringComparer.Ordinal);
         }
 
         public Dictionary<string, ModuleEntry> Entries { get; }
@@ -335,5 +341,9 @@ internal sealed class ModuleCatalog : IModuleCatalog, IAsyncDisposable
         public IReadOnlyList<string> Loading { get; }
 
         public IReadOnlyList<ModuleInfo> Infos { get; }
+
+        private readonly Dictionary<string, ModuleInfo> _byName;
+
+        public ModuleInfo Info(string name) => _byName[name];
     }
 }

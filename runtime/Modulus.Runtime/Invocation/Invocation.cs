@@ -14,7 +14,8 @@ internal sealed class Invocation(ModuleCall call, ModuleEntry entry, EndpointSch
 {
     private List<IDisposable>? _held;
 
-    public ModuleCall Call { get; } = call;
+    /// <summary>The call; the payment step names its payer as the caller of an unsigned paid call.</summary>
+    public ModuleCall Call { get; set; } = call;
 
     public ModuleEntry Entry { get; } = entry;
 
@@ -22,6 +23,7 @@ internal sealed class Invocation(ModuleCall call, ModuleEntry entry, EndpointSch
 
     /// <summary><c>module/endpoint</c>, as every error names the call.</summary>
     public string Target { get; } = $"{call.Module}/{endpoint.Name}";
+
 
     /// <summary>The arguments bound to the endpoint's parameters, once the binding step has run.</summary>
     public Value?[] Arguments { get; set; } = [];

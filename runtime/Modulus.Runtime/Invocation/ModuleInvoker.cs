@@ -6,18 +6,18 @@ using Modulus.Sdk;
 namespace Modulus.Runtime.Invocation;
 
 /// <summary>
-/// Calls endpoints through the invocation steps, in this order: access, request size, caller rate,
-/// binding, concurrency, deadline, dispatch. The order is the pipeline's, written here once.
+/// Calls endpoints through the invocation steps, in this order: payment, access, request size,
+/// caller rate, binding, concurrency, deadline, dispatch. The order is the pipeline's, written here once.
 /// </summary>
 internal sealed class ModuleInvoker : IModuleInvoker
 {
     private readonly ModuleCatalog _catalog;
     private readonly InvocationDelegate _pipeline;
 
-    public ModuleInvoker(ModuleCatalog catalog, AccessStep access, DeadlineStep deadline, DispatchStep dispatch)
+    public ModuleInvoker(ModuleCatalog catalog, PaymentStep payment, AccessStep access, DeadlineStep deadline, DispatchStep dispatch)
     {
         _catalog = catalog;
-        IInvocationStep[] steps = [access, new RequestSizeStep(), new CallerRateStep(), new BindStep(), new ConcurrencyStep(), deadline, dispatch];
+        IInvocationStep[] steps = [payment, access, new RequestSizeStep(), new CallerRateStep(), new BindStep(), new ConcurrencyStep(), deadline, dispatch];
         InvocationDelegate pipeline = static _ => throw new InvalidOperationException("the dispatch step ends the pipeline");
         foreach (var step in steps.Reverse())
         {

@@ -1,0 +1,349 @@
+using System.Numerics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Modulus.Modules;
+using Modulus.Protocol.Payments;
+using Modulus.Protocol.Signing;
+using Modulus.Registry.Chain;
+using Modulus.Sdk;
+
+namespace Modulus.Registry.Payments;
+
+/// <summary>
+/// The host's check of paid calls against the chain's escrow (the <see cref="IPaymentGate"/> a host
+/// with a chain uses). A voucher is accepted when, in this order: it names this host, chain and
+/// escrow (fields in clear, for the error); its EIP-712 signature over this host's own values
+/// recovers the payer or a signer the payer authorized (and not revoking) on the escrow; its
+/// cumulative amount, or a better voucher already held, covers everything served to the payer for
+/// the module plus this call; and everything the payer's held vouchers promise this host, unredeemed,
+/// is within its escrow balance less what is thawing. So every call answered is paid by a voucher the
+/// host holds before it runs: a host never serves a call's credit unpaid, and a payer signs for at
+/// most the call in flight beyond what it was served.
+/// </summary>
+internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
+{
+    private readonly HostIdentity _host;
+    private readonly VoucherDigest _digest;
+    private readonly EscrowContracts _chain;
+    private readonly VoucherLedger _ledger;
+    private readonly TimeProvider _time;
+    private readonly PaymentOptions _options;
+    private readonly ILogger<EscrowPaymentGate> _logger;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Dictionary<string, Tally>> _payers = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, (BigInteger Available, long At)> _balances = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<(string Payer, string Signer), (bool Authorized, long At)> _signers = [];
+
+    /// <param name="host">This host's address and chain (the vouchers' receiver).</param>
+    /// <param name="chain">The escrow, read through any account (views only).</param>
+    /// <param name="ledger">The ledger to record accepted vouchers in; it is owned by the gate from now on.</param>
+    /// <param name="options">Cache ages.</param>
+    /// <param name="time">The clock of the caches.</param>
+    /// <param name="logger">Where chain and ledger failures are logged.</param>
+    public EscrowPaymentGate(HostIdentity host, EscrowContracts chain, VoucherLedger ledger, IOptions<PaymentOptions> options, TimeProvider time, ILogger<EscrowPaymentGate> logger)
+    {
+        _host = host;
+        _chain = chain;
+        _ledger = ledger;
+        _time = time;
+        _options = options.Value;
+        _logger = logger;
+        if ((ulong)chain.Deployment.ChainId != host.ChainId)
+        {
+            throw new ArgumentException($"the host answers on chain {host.ChainId} (Modulus:Identity:ChainId) but the escrow is on chain {chain.Deployment.ChainId}");
+        }
+
+        _digest = new VoucherDigest(host.ChainId, chain.Escrow);
+        foreach (var entry in ledger.Entries)
+        {
+            TallyOf(entry.Payer, entry.Module).Load(entry);
+        }
+    }
+
+    public string Escrow => _chain.Escrow;
+
+    public HostIdentity Host => _host;
+
+    public VoucherLedger Ledger => _ledger;
+
+    public async ValueTask<PaymentHold> AuthorizeAsync(PaidCall call, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        var price = GptAmount.Format(call.Price);
+        var v = call.Voucher ?? throw Denied(
+            $"{call.Module} is paid: {price} $GPT per call (access.price). Send a voucher for this host {_host.Address} (chain {_host.ChainId}, escrow {Escrow}): " +
+            $"deposit once with `modulus pay deposit {_host.Address} AMOUNT`, then `modulus call {call.Module} --pay` (C#: ModulusClientOptions.Payment)");
+        if (!Nethereum.Util.AddressUtil.Current.IsValidEthereumAddressHexFormat(v.Payer))
+        {
+            throw new ModulusException(StatusCode.InvalidArgument, $"the voucher's payer \"{Bound(v.Payer)}\" is not an address (0x and 40 hex digits)");
+        }
+
+        if (v.Receiver.Length > 0 && !Same(v.Receiver, _host.Address))
+        {
+            throw Denied($"the voucher is for receiver {Bound(v.Receiver)}, this host is {_host.Address}; sign vouchers for the host you call (its address is in the handshake)");
+        }
+
+        if (v.ChainId != 0 && v.ChainId != _host.ChainId)
+        {
+            throw Denied($"the voucher is signed for chain {v.ChainId}, this host is paid on chain {_host.ChainId}");
+        }
+
+        if (v.Escrow.Length > 0 && !Same(v.Escrow, Escrow))
+        {
+            throw Denied($"the voucher is signed for escrow {Bound(v.Escrow)}, this host takes vouchers of escrow {Escrow}");
+        }
+
+        var amount = VoucherDigest.Amount(v.CumulativeAmount.Span);
+        var signer = _digest.Recover(v.Payer, _host.Address, call.Module, amount, v.Signature.Span);
+        if (v.Signer.Length > 0 && !Same(v.Signer, signer))
+        {
+            throw Denied($"the voucher claims signer {Bound(v.Signer)} but its signature recovers {signer}: it was signed for another host, chain, escrow, module or amount");
+        }
+
+        if (!Same(signer, v.Payer) && !await IsSignerAsync(v.Payer, signer, cancellationToken).ConfigureAwait(false))
+        {
+            throw Denied(v.Signer.Length > 0
+                ? $"{signer} is not a signer of {v.Payer} on the escrow (or its revocation is under way); the payer authorizes one with `modulus pay authorize {signer}`"
+                : $"the voucher's signature recovers {signer}, not the payer {v.Payer}: it was signed for another host, chain, escrow, module or amount, or by a key the payer did not authorize");
+        }
+
+        for (var attempt = 0; ; attempt++)
+        {
+            var available = await AvailableAsync(v.Payer, refresh: attempt > 0, cancellationToken).ConfigureAwait(false);
+            lock (_gate)
+            {
+                var tally = TallyOf(v.Payer, call.Module);
+                var need = tally.Served + tally.Pending + call.Price;
+                if (BigInteger.Max(tally.Voucher, amount) < need)
+                {
+                    throw Denied($"the voucher's cumulative amount {GptAmount.Format(amount)} $GPT {PaymentMessages.NotCovered}: {GptAmount.Format(tally.Served + tally.Pending)} $GPT served to {v.Payer} for {call.Module} so far (or in flight) plus {price} for this call is {GptAmount.Format(need)}; sign a voucher for at least that");
+                }
+
+                var outstanding = Outstanding(v.Payer, call.Module, amount);
+                if (outstanding <= available)
+                {
+                    tally.Pending += call.Price;
+                    // A valid voucher for more is the payer's promise whether or not this call
+                    // succeeds (its one call of credit): hold it at once, so calls in flight whose
+                    // vouchers arrive out of order are all covered. The ledger gets it at the next commit.
+                    tally.Hold(amount, v.Signature.ToByteArray(), signer);
+                    return new PaymentHold(v.Payer, call.Module, call.Price, amount, v.Signature.ToByteArray(), signer);
+                }
+
+                if (attempt > 0)
+                {
+                    throw Denied($"{v.Payer}'s escrow for this host holds {GptAmount.Format(available)} $GPT not thawing, less than the {GptAmount.Format(outstanding)} $GPT its vouchers to this host would promise unredeemed with this call; deposit more with `modulus pay deposit {_host.Address} AMOUNT`");
+                }
+            }
+        }
+    }
+
+    public ValueTask CommitAsync(PaymentHold hold, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(hold);
+        lock (_gate)
+        {
+            var tally = TallyOf(hold.Payer, hold.Module);
+            tally.Pending -= hold.Price;
+            tally.Hold(hold.CumulativeAmount, hold.Signature, hold.Signer);
+            var entry = new LedgerEntry(tally.Payer, hold.Module, tally.Served + hold.Price, tally.Voucher, tally.Signature, tally.Signer, tally.Redeemed, tally.Calls + 1);
+            try
+            {
+                _ledger.Write(entry);
+            }
+            catch (IOException ex)
+            {
+                PaymentLog.LedgerWriteFailed(_logger, _ledger.Path, ex);
+                throw new ModulusException(StatusCode.Internal, $"this host could not record the payment ({ex.Message}); the call was not charged");
+            }
+
+            tally.Load(entry);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public void Release(PaymentHold hold)
+    {
+        ArgumentNullException.ThrowIfNull(hold);
+        lock (_gate)
+        {
+            TallyOf(hold.Payer, hold.Module).Pending -= hold.Price;
+        }
+    }
+
+    /// <summary>The vouchers worth redeeming now: those above what the chain redeemed.</summary>
+    public IReadOnlyList<LedgerEntry> Unredeemed() =>
+        [.. _ledger.Entries.Where(e => e.Signature is not null && e.Voucher > e.Redeemed)];
+
+    /// <summary>Records that the chain has redeemed (payer, module) up to <paramref name="cumulative"/>.</summary>
+    public void MarkRedeemed(string payer, string module, BigInteger cumulative)
+    {
+        lock (_gate)
+        {
+            var tally = TallyOf(payer, module);
+            if (cumulative <= tally.Redeemed)
+            {
+                return;
+            }
+
+            var entry = new LedgerEntry(tally.Payer, module, tally.Served, tally.Voucher, tally.Signature, tally.Signer, cumulative, tally.Calls);
+            _ledger.Write(entry);
+            tally.Load(entry);
+            _balances.Remove(payer);
+        }
+    }
+
+    public void Dispose() => _ledger.Dispose();
+
+    private Tally TallyOf(string payer, string module)
+    {
+        if (!_payers.TryGetValue(payer, out var modules))
+        {
+            _payers[payer] = modules = new Dictionary<string, Tally>(StringComparer.Ordinal);
+        }
+
+        if (!modules.TryGetValue(module, out var tally))
+        {
+            modules[module] = tally = new Tally(payer);
+        }
+
+        return tally;
+    }
+
+    /// <summary>What the payer's vouchers held by this host promise unredeemed, with <paramref name="amount"/> for <paramref name="module"/>.</summary>
+    private BigInteger Outstanding(string payer, string module, BigInteger amount)
+    {
+        var total = BigInteger.Zero;
+        foreach (var (name, tally) in _payers[payer])
+        {
+            var voucher = name == module ? BigInteger.Max(tally.Voucher, amount) : tally.Voucher;
+            total += BigInteger.Max(BigInteger.Zero, voucher - tally.Redeemed);
+        }
+
+        return total;
+    }
+
+    private async ValueTask<BigInteger> AvailableAsync(string payer, bool refresh, CancellationToken cancellationToken)
+    {
+        var now = _time.GetTimestamp();
+        lock (_gate)
+        {
+            if (_balances.TryGetValue(payer, out var cached) && _time.GetElapsedTime(cached.At, now) < (refresh ? TimeSpan.FromMilliseconds(250) : _options.ChainCacheAge))
+            {
+                return cached.Available;
+            }
+        }
+
+        var account = await ReadChainAsync(() => _chain.AccountOfAsync(payer, _host.Address), cancellationToken).ConfigureAwait(false);
+        // Money thawing still pays vouchers until it is withdrawn, but it may be withdrawn at the
+        // end of the thaw: the host lends nothing on it.
+        var available = account.Balance - account.Thawing;
+        lock (_gate)
+        {
+            _balances[payer] = (available, now);
+        }
+
+        return available;
+    }
+
+    private async ValueTask<bool> IsSignerAsync(string payer, string signer, CancellationToken cancellationToken)
+    {
+        var now = _time.GetTimestamp();
+        var key = (payer.ToLowerInvariant(), signer.ToLowerInvariant());
+        lock (_gate)
+        {
+            if (_signers.TryGetValue(key, out var cached) && _time.GetElapsedTime(cached.At, now) < _options.ChainCacheAge)
+            {
+                return cached.Authorized;
+            }
+        }
+
+        // Only a signer not being revoked counts: a revoked signer's vouchers are redeemable only
+        // until its revocation's thaw ends, so a host accepts none of them for new calls.
+        var until = await ReadChainAsync(() => _chain.SignerValidUntilAsync(payer, signer), cancellationToken).ConfigureAwait(false);
+        var authorized = until == BigInteger.Pow(2, 256) - 1;
+        lock (_gate)
+        {
+            _signers[key] = (authorized, now);
+        }
+
+        return authorized;
+    }
+
+    private async Task<T> ReadChainAsync<T>(Func<Task<T>> read, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RegistryFailures.RunAsync(read).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (RegistryException ex)
+        {
+            PaymentLog.ChainReadFailed(_logger, ex.Message);
+            throw new ModulusException(StatusCode.Unavailable, $"this host cannot read the escrow on chain {_host.ChainId} to check the voucher ({ex.Message}); retry later");
+        }
+    }
+
+    private static ModulusException Denied(string message) => new(StatusCode.PermissionDenied, message);
+
+    private static bool Same(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
+
+    private static string Bound(string text)
+    {
+        var shown = new string([.. text.Take(64).Select(c => char.IsAsciiLetterOrDigit(c) ? c : '?')]);
+        return text.Length > 64 ? shown + "…" : shown;
+    }
+
+    private sealed class Tally(string payer)
+    {
+        public string Payer { get; } = payer;
+
+        public BigInteger Served { get; private set; }
+
+        public BigInteger Voucher { get; private set; }
+
+        public byte[]? Signature { get; private set; }
+
+        public string? Signer { get; private set; }
+
+        public BigInteger Redeemed { get; private set; }
+
+        public long Calls { get; private set; }
+
+        public BigInteger Pending { get; set; }
+
+        public void Hold(BigInteger amount, byte[] signature, string signer)
+        {
+            if (amount > Voucher)
+            {
+                (Voucher, Signature, Signer) = (amount, signature, signer);
+            }
+        }
+
+        public void Load(LedgerEntry entry)
+        {
+            (Served, Voucher, Signature, Signer, Redeemed, Calls) = (entry.Served, entry.Voucher, entry.Signature, entry.Signer, entry.Redeemed, entry.Calls);
+        }
+    }
+}
+
+internal static partial class PaymentLog
+{
+    [LoggerMessage(1410, LogLevel.Error, "Could not write the voucher ledger {Path}; the call is refused", EventName = "LedgerWriteFailed")]
+    public static partial void LedgerWriteFailed(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(1411, LogLevel.Warning, "Could not read the escrow to check a voucher: {Reason}", EventName = "EscrowReadFailed")]
+    public static partial void ChainReadFailed(ILogger logger, string reason);
+
+    [LoggerMessage(1420, LogLevel.Information, "Redeemed {Count} vouchers for {Amount} $GPT in {Transactions} transactions", EventName = "Redeemed")]
+    public static partial void Redeemed(ILogger logger, int count, string amount, int transactions);
+
+    [LoggerMessage(1421, LogLevel.Warning, "Voucher of {Payer} for {Module} ({Amount} $GPT) skipped by the escrow: {Reason}", EventName = "RedeemSkipped")]
+    public static partial void RedeemSkipped(ILogger logger, string payer, string module, string amount, string reason);
+
+    [LoggerMessage(1422, LogLevel.Warning, "Redemption failed ({Reason}); retrying in {Delay}", EventName = "RedeemFailed")]
+    public static partial void RedeemFailed(ILogger logger, string reason, TimeSpan delay);
+
+    [LoggerMessage(1423, LogLevel.Information, "Redeeming before shutdown: {Amount} $GPT owed in {Count} vouchers", EventName = "RedeemOnShutdown")]
+    public static partial void RedeemOnShutdown(ILogger logger, string amount, int count);
+}

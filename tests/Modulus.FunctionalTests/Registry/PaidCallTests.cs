@@ -1,0 +1,296 @@
+using System.Diagnostics;
+using System.Numerics;
+using Microsoft.Extensions.DependencyInjection;
+using Modulus.Client;
+using Modulus.Modules;
+using Modulus.Protocol.Signing;
+using Modulus.Registry.Chain;
+using Modulus.Registry.Payments;
+using Modulus.Sdk;
+using Modulus.Testing;
+using Nethereum.Web3;
+using Nethereum.Web3.Accounts;
+
+namespace Modulus.FunctionalTests.Registry;
+
+/// <summary>
+/// Paid calls end to end on a real Anvil with the compiled escrow: dev0 owns the module, dev1 pays,
+/// dev2 is the host (its key is the host key, so its address receives and redeems the vouchers).
+/// </summary>
+public sealed class PaidCallTests : IAsyncLifetime
+{
+    private const string Echo = "public sealed class E : Module { public string Forward(CallContext context, string text = \"\") => text; }";
+    private const string Paid = """, "access": { "mode": "paid", "price": "0.001" }""";
+    private static readonly BigInteger Price = GptAmount.Parse("0.001");
+
+    private readonly TempTree _tree = new();
+    private RegistryNetwork _network = null!;
+    private string _hostKeyFile = null!;
+
+    private static string Dev(int i) => new Nethereum.Signer.EthECKey(AnvilNode.DevPrivateKeys[i]).GetPublicAddress();
+
+    private static CallSigner Signer(int i) => CallSigner.FromPrivateKey(Convert.FromHexString(AnvilNode.DevPrivateKeys[i][2..]));
+
+    public async Task InitializeAsync()
+    {
+        _network = await RegistryNetwork.StartAsync();
+        var owner = new Web3(new Account(AnvilNode.DevPrivateKeys[0], 31337), _network.Anvil.RpcUrl);
+        owner.TransactionManager.UseLegacyAsDefault = true;
+        await new RegistryContracts(owner, _network.Deployment).ClaimNameAsync("paid.echo");
+        _tree.AddCSharp("paid/echo", Echo, Paid);
+        _tree.AddCSharp("free/echo", Echo);
+        _hostKeyFile = Path.Combine(_network.Home, "host.key");
+        await File.WriteAllTextAsync(_hostKeyFile, AnvilNode.DevPrivateKeys[2]);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _network.DisposeAsync();
+        _tree.Dispose();
+    }
+
+    [Fact]
+    public async Task Deposit_AThousandPaidCallsOverTcp_RedeemedOnShutdown_PayExactlyPriceTimesCalls()
+    {
+        var ledger = Path.Combine(_network.Home, "host-ledger.log");
+        var deposit = await Run("pay", "deposit", Dev(2), "2", "--key", "dev1");
+        Assert.True(deposit.ExitCode == 0, deposit.ToString());
+        Assert.Contains($"Deposited 2 $GPT for {Dev(2)}", deposit.Out, StringComparison.OrdinalIgnoreCase);
+        var status = await Run("pay", "status", "--key", "dev1");
+        Assert.Contains("BALANCE", status.Out);
+        Assert.Contains(Dev(2), status.Out, StringComparison.OrdinalIgnoreCase);
+
+        var token = new RegistryContracts(new Web3(_network.Anvil.RpcUrl), _network.Deployment);
+        var hostBefore = await token.BalanceOfAsync(Dev(2));
+        var ownerBefore = await token.BalanceOfAsync(Dev(0));
+
+        var host = await StartHostAsync(ledger);
+        await using (host)
+        {
+            var info = await Run("info", "paid.echo", "--url", host.Addresses.Single(a => a.StartsWith("tcp", StringComparison.Ordinal)));
+            Assert.Contains("access: paid, 0.001 $GPT per call", info.Out);
+
+            var tcp = host.Addresses.Single(a => a.StartsWith("tcp", StringComparison.Ordinal));
+            await using var payer = ModulusClient.Connect(tcp, new ModulusClientOptions { Payment = new ModulusPaymentOptions(Signer(1), "0.001") });
+            // Eight callers at once, 125 calls each: vouchers arrive out of order and are all covered.
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(async worker =>
+            {
+                for (var i = 0; i < 125; i++)
+                {
+                    Assert.Equal($"{worker}-{i}", (await payer.CallAsync("paid.echo", $"{worker}-{i}")).AsString());
+                }
+            }));
+            Assert.Equal("free", (await payer.CallAsync("free.echo", "free")).AsString()); // no voucher for a free module
+
+            await using var frugal = ModulusClient.Connect(tcp, new ModulusClientOptions { Payment = new ModulusPaymentOptions(Signer(1), "0.0005") });
+            var tooDear = await Assert.ThrowsAsync<ModulusException>(() => frugal.CallAsync("paid.echo", "x"));
+            Assert.Equal(StatusCode.FailedPrecondition, tooDear.Code);
+            Assert.Contains("costs 0.001 $GPT per call, above this caller's maximum of 0.0005", tooDear.Message);
+
+            await using var unpaid = ModulusClient.Connect(tcp);
+            var refused = await Assert.ThrowsAsync<ModulusException>(() => unpaid.CallAsync("paid.echo", "x"));
+            Assert.Equal(StatusCode.PermissionDenied, refused.Code);
+            Assert.Contains("paid.echo is paid: 0.001 $GPT per call", refused.Message);
+
+            var earnings = await Run("earnings", "--ledger", ledger);
+            Assert.True(earnings.ExitCode == 0, earnings.ToString());
+            Assert.Contains("1,000", earnings.Out);
+            Assert.Contains("owed 1 $GPT, redeemed 0 $GPT", earnings.Out);
+        }
+
+        // The host redeemed on shutdown: 1,000 calls at 0.001, split 70% host, 30% owner (no stake counts).
+        Assert.Equal(hostBefore + 1000 * Price * 7 / 10, await token.BalanceOfAsync(Dev(2)));
+        Assert.Equal(ownerBefore + 1000 * Price * 3 / 10, await token.BalanceOfAsync(Dev(0)));
+        var after = await Run("earnings", "--ledger", ledger, "--json");
+        Assert.Contains("\"redeemed\": \"1\"", after.Out);
+        var redeem = await Run("redeem", "--ledger", ledger, "--host-key", _hostKeyFile);
+        Assert.True(redeem.ExitCode == 0, redeem.ToString());
+        Assert.Contains("Nothing to redeem", redeem.Out);
+
+        var thaw = await Run("pay", "withdraw", Dev(2), "--key", "dev1");
+        Assert.True(thaw.ExitCode == 0, thaw.ToString());
+        Assert.Contains("Thawing 1 $GPT", thaw.Out);
+        var early = await Run("pay", "withdraw", Dev(2), "--key", "dev1");
+        Assert.Equal(1, early.ExitCode);
+        Assert.StartsWith("error: the thaw is not over", early.Error);
+        Assert.Single(early.Error.TrimEnd().Split('\n'));
+
+        var authorize = await Run("pay", "authorize", Dev(0), "--key", "dev1");
+        Assert.True(authorize.ExitCode == 0, authorize.ToString());
+        Assert.Contains("authorized", (await Run("pay", "status", "--key", "dev1")).Out);
+    }
+
+    [Fact]
+    public async Task HostKilledMidRun_EveryAnsweredCallIsRedeemedAfterARestart_AndCallingGoesOn()
+    {
+        var home = Path.Combine(_network.Home, "child");
+        var ledger = Path.Combine(home, "vouchers.log");
+        Assert.Equal(0, (await Run("pay", "deposit", Dev(2), "5", "--key", "dev1")).ExitCode);
+        var tally = new PaymentTally();
+        var answered = 0;
+
+        await using (var first = await HostChild.StartAsync(_tree.Root, _network.DeploymentPath, home, _hostKeyFile, ledger))
+        {
+            await using var client = ModulusClient.Connect(first.Address, new ModulusClientOptions { Payment = new ModulusPaymentOptions(Signer(1), "0.001") { Tally = tally } });
+            using var stop = new CancellationTokenSource();
+            var workers = Enumerable.Range(0, 4).Select(async _ =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    try
+                    {
+                        await client.CallAsync("paid.echo", "x");
+                        if (Interlocked.Increment(ref answered) == 200)
+                        {
+                            first.Kill(); // SIGKILL with calls in flight
+                        }
+                    }
+                    catch (ModulusException)
+                    {
+                        stop.Cancel();
+                    }
+                }
+            }).ToArray();
+            await Task.WhenAll(workers);
+        }
+
+        var lost = tally.Uncertain.Values.Aggregate(BigInteger.Zero, (a, b) => a + b);
+        await using (var second = await HostChild.StartAsync(_tree.Root, _network.DeploymentPath, home, _hostKeyFile, ledger))
+        {
+            await using var client = ModulusClient.Connect(second.Address, new ModulusClientOptions { Payment = new ModulusPaymentOptions(Signer(1), "0.001") { Tally = tally } });
+            for (var i = 0; i < 50; i++)
+            {
+                await client.CallAsync("paid.echo", "y");
+                answered++;
+            }
+
+            second.Kill();
+        }
+
+        var redeem = await Run("redeem", "--ledger", ledger, "--host-key", _hostKeyFile);
+        Assert.True(redeem.ExitCode == 0, redeem.ToString());
+        var escrow = EscrowPayments.For(new Web3(new Account(AnvilNode.DevPrivateKeys[2], 31337), _network.Anvil.RpcUrl), _network.Deployment);
+        var redeemed = await escrow.RedeemedAsync(Dev(1), "paid.echo");
+        var entry = VoucherLedger.ReadOnly(ledger).Find(Dev(1), "paid.echo")!;
+        // Every answered call is paid for; at most the calls whose answers the kill lost besides.
+        Assert.True(redeemed >= answered * Price, $"redeemed {redeemed}, answered {answered} calls");
+        Assert.True(redeemed <= answered * Price + lost, $"redeemed {redeemed}, answered {answered} calls, {lost} wei of calls lost in flight");
+        Assert.Equal(entry.Served, redeemed);
+    }
+
+    [Fact]
+    public async Task PythonCaller_PaysWithVouchers_TheHostAccepts_AndRefusesAPriceAboveItsMaximum()
+    {
+        var ledger = Path.Combine(_network.Home, "python-ledger.log");
+        Assert.Equal(0, (await Run("pay", "deposit", Dev(2), "1", "--key", "dev1")).ExitCode);
+        await using var host = await StartHostAsync(ledger);
+        var tcp = host.Addresses.Single(a => a.StartsWith("tcp", StringComparison.Ordinal));
+        const string script = """
+            import os, modulus
+            from modulus.client import connect
+            url, key = os.environ["URL"], os.environ["KEY"]
+            with connect(url, key=key, max_price="0.001") as client:
+                for i in range(5):
+                    assert client.call("paid.echo", str(i)) == str(i)
+                assert client.call("free.echo", "free") == "free"
+            with connect(url, key=key, max_price="0.0009") as frugal:
+                try:
+                    frugal.call("paid.echo", "x")
+                    raise SystemExit("a price above the maximum was paid")
+                except modulus.ModulusError as ex:
+                    assert "above this caller's maximum" in str(ex), ex
+            print("ok")
+            """;
+        var info = new ProcessStartInfo("/usr/bin/python3", ["-c", script]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.Environment["PYTHONPATH"] = Path.Combine(RepositoryPaths.Root, "module-sdk", "python");
+        info.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
+        info.Environment["URL"] = tcp;
+        info.Environment["KEY"] = AnvilNode.DevPrivateKeys[1];
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, await stderr + await stdout);
+
+        var entry = host.Server.Services.GetRequiredService<EscrowPaymentGate>().Ledger.Find(Dev(1), "paid.echo")!;
+        Assert.Equal((5L, 5 * Price), (entry.Calls, entry.Served));
+    }
+
+    private async Task<TestHost> StartHostAsync(string ledger) => await TestHost.StartAsync(
+        _tree,
+        configure: options => options.Identity.KeyFile = _hostKeyFile,
+        services: services =>
+        {
+            services.AddEscrowPayments(_network.Deployment, _network.Anvil.RpcUrl, _ => Convert.FromHexString(AnvilNode.DevPrivateKeys[2][2..]));
+            services.Configure<PaymentOptions>(o =>
+            {
+                o.LedgerFile = ledger;
+                o.RedeemThreshold = "1000";
+            });
+        });
+
+    private Task<CliRun> Run(params string[] args) =>
+        _network.RunAsync([.. args, .. args[0] is "pay" or "redeem" or "claim" ? new[] { "--deployment", _network.DeploymentPath } : []]);
+
+    /// <summary>`modulus serve` as its own process, so that it can be killed with SIGKILL mid-call.</summary>
+    private sealed class HostChild : IAsyncDisposable
+    {
+        private readonly Process _process;
+
+        private HostChild(Process process, string address)
+        {
+            _process = process;
+            Address = address;
+        }
+
+        public string Address { get; }
+
+        public static async Task<HostChild> StartAsync(string tree, string deployment, string home, string keyFile, string ledger)
+        {
+            var info = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "modulus"),
+                ["serve", tree, "--deployment", deployment, "--no-grpc", "--no-udp", "--tcp-port", "0", "--no-watch"])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            info.Environment["MODULUS_HOME"] = home;
+            info.Environment["Modulus__Identity__KeyFile"] = keyFile;
+            info.Environment["Modulus__Payments__LedgerFile"] = ledger;
+            info.Environment["Modulus__Payments__RedeemThreshold"] = "1000";
+            var process = Process.Start(info)!;
+            var errors = process.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            while (true)
+            {
+                var line = await process.StandardOutput.ReadLineAsync(timeout.Token);
+                if (line is null)
+                {
+                    await process.WaitForExitAsync();
+                    throw new InvalidOperationException($"modulus serve exited with {process.ExitCode} before serving: {await errors}");
+                }
+
+                if (line.StartsWith("Serving ", StringComparison.Ordinal))
+                {
+                    return new HostChild(process, line.Split(' ').Single(p => p.StartsWith("tcp://", StringComparison.Ordinal)));
+                }
+            }
+        }
+
+        public void Kill()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+                _process.WaitForExit();
+            }
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Kill();
+            _process.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}

@@ -1,0 +1,290 @@
+using System.Numerics;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Modulus.Protocol.Payments;
+using Modulus.Protocol.Signing;
+using Modulus.Registry.Chain;
+using Modulus.Registry.Contracts;
+using Modulus.Registry.Payments;
+using Modulus.Sdk;
+using Modulus.Testing;
+using Nethereum.Signer;
+
+namespace Modulus.Registry.Tests;
+
+/// <summary>
+/// Paid calls against a real Anvil and the compiled escrow: the payer's workflows, chunked
+/// redemption, the host's voucher gate and its ledger. The deployer owns "alpha" and "beta"; alice
+/// pays, bob hosts (the vouchers' receiver), carol stakes.
+/// </summary>
+[Collection("anvil")]
+public sealed class PaymentTests(AnvilFixture anvil) : ChainTest(anvil), IDisposable
+{
+    private static readonly BigInteger Price = Gpt / 1000;
+    private static readonly CallSigner AliceSigner = CallSigner.FromPrivateKey(Convert.FromHexString(AnvilNode.DevPrivateKeys[1][2..]));
+    private static readonly CallSigner HotSigner = CallSigner.FromPrivateKey(Convert.FromHexString("8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba"));
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("modulus-payments-").FullName;
+    private EscrowPayments alice = null!;
+    private EscrowPayments bob = null!;
+    private EscrowPayments carol = null!;
+    private VoucherDigest digest = null!;
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        alice = EscrowPayments.For(Alice.Web3, Alice.Deployment);
+        bob = EscrowPayments.For(Bob.Web3, Bob.Deployment);
+        carol = EscrowPayments.For(Carol.Web3, Carol.Deployment);
+        digest = new VoucherDigest(31337, Alice.Deployment.Escrow!);
+        await Deployer.ClaimNameAsync("alpha");
+        await Deployer.ClaimNameAsync("beta");
+        foreach (var who in new[] { Alice, Bob, Carol })
+        {
+            await Deployer.MintAsync(who.Account, 1_000 * Gpt);
+        }
+    }
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public async Task VoucherDigest_IsTheContractsAndNethereums_AndItsSignatureRedeems()
+    {
+        var voucher = new Voucher { Payer = Alice.Account, Receiver = Bob.Account, Module = "alpha", CumulativeAmount = 123_456_789 };
+        var onChain = await alice.Contracts.VoucherDigestAsync(voucher);
+        Assert.Equal(Convert.ToHexString(onChain), Convert.ToHexString(digest.Of(Alice.Account, Bob.Account, "alpha", 123_456_789)));
+        Assert.Equal(Convert.ToHexString(onChain), Convert.ToHexString(alice.Contracts.Signer.Digest(voucher)));
+
+        var signed = digest.Sign(AliceSigner, Alice.Account, Bob.Account, "alpha", 5 * Price);
+        Assert.Equal(65, signed.Signature.Length);
+        Assert.Equal(Alice.Account, digest.Recover(Alice.Account, Bob.Account, "alpha", 5 * Price, signed.Signature.Span), StringComparer.OrdinalIgnoreCase);
+        await alice.DepositAsync(Bob.Account, Gpt);
+        var report = await bob.RedeemAsync([new SignedVoucher(Alice.Account, "alpha", 5 * Price, signed.Signature.ToByteArray())]);
+        Assert.Equal(RedeemOutcome.Paid, Assert.Single(report.Items).Outcome);
+        Assert.Equal(5 * Price, report.Paid);
+    }
+
+    [Fact]
+    public async Task PayerWorkflows_DepositStatusAuthorizeRevokeThawWithdraw()
+    {
+        await alice.DepositAsync(Bob.Account, 10 * Gpt);
+        await alice.DepositAsync(Carol.Account, 2 * Gpt);
+        await alice.AuthorizeSignerAsync(HotSigner.Address);
+        var status = await alice.StatusAsync();
+        Assert.Equal(RegistryDeployer.DefaultEscrowThaw, status.ThawPeriod);
+        Assert.Equal([10 * Gpt, 2 * Gpt], status.Accounts.Select(a => a.Balance));
+        Assert.Equal(HotSigner.Address, Assert.Single(status.Signers).Signer, StringComparer.OrdinalIgnoreCase);
+        Assert.Null(status.Signers[0].RevokedUntil);
+
+        var until = await alice.RevokeSignerAsync(HotSigner.Address);
+        Assert.Equal(until, Assert.Single((await alice.StatusAsync()).Signers).RevokedUntil);
+
+        var (thawing, endsAt) = await alice.ThawAsync(Bob.Account);
+        Assert.Equal(10 * Gpt, thawing);
+        var early = await Assert.ThrowsAsync<RegistryException>(() => alice.WithdrawAsync(Bob.Account));
+        Assert.Equal(RegistryErrorCode.FailedPrecondition, early.Code);
+        Assert.Contains("the thaw is not over", early.Message);
+        Assert.Equal(endsAt, (await alice.StatusAsync(Bob.Account)).Accounts.Single().ThawEndsAt);
+        await IncreaseTimeAsync(RegistryDeployer.DefaultEscrowThaw);
+        Assert.Equal((10 * Gpt, BigInteger.Zero), await alice.WithdrawAsync(Bob.Account));
+
+        var bad = await Assert.ThrowsAsync<RegistryException>(() => alice.DepositAsync("0x12", Gpt));
+        Assert.Equal(RegistryErrorCode.InvalidArgument, bad.Code);
+        var twice = await Assert.ThrowsAsync<RegistryException>(() => alice.WithdrawAsync(Bob.Account));
+        Assert.Contains("nothing is thawing", twice.Message);
+    }
+
+    [Fact]
+    public async Task Redeem_InChunks_ReportsAnUnderfundedVoucher_ThatPaysAfterATopUp()
+    {
+        await alice.DepositAsync(Bob.Account, 5 * Gpt);
+        // 7 vouchers for 7 modules' worth would need more than the deposit: "beta" asks for 10 $GPT.
+        var vouchers = new List<SignedVoucher>
+        {
+            Signed("alpha", 1 * Gpt),
+            Signed("beta", 10 * Gpt),
+            Signed("gamma", 1 * Gpt),
+        };
+        var report = await bob.RedeemAsync(vouchers, chunkSize: 2);
+        Assert.Equal(2, report.Transactions.Count);
+        Assert.Equal([RedeemOutcome.Paid, RedeemOutcome.Skipped, RedeemOutcome.Skipped], report.Items.Select(i => i.Outcome));
+        Assert.Equal(RedeemSkipReason.Underfunded, report.Items[1].SkipReason);
+        Assert.Contains("underfunded", report.Items[1].Reason);
+        Assert.Equal(RedeemSkipReason.UnknownModule, report.Items[2].SkipReason);
+        Assert.Equal(Gpt, report.Paid);
+
+        await alice.DepositAsync(Bob.Account, 10 * Gpt);
+        var again = await bob.RedeemAsync([vouchers[1]]);
+        Assert.Equal(10 * Gpt, again.Paid);
+        Assert.Equal(10 * Gpt, await bob.RedeemedAsync(Alice.Account, "beta"));
+    }
+
+    [Fact]
+    public async Task Claim_PaysAStakersShare()
+    {
+        await Carol.StakeAsync("alpha", 100 * Gpt);
+        await RpcAsync("evm_mine");
+        await alice.DepositAsync(Bob.Account, 10 * Gpt);
+        await bob.RedeemAsync([Signed("alpha", 10 * Gpt)]);
+        var claimable = await carol.ClaimableAsync("alpha");
+        Assert.Equal(Gpt, claimable); // the default split gives stakers 10%
+        var before = await Carol.BalanceOfAsync(Carol.Account);
+        Assert.Equal(claimable, await carol.ClaimAsync("alpha"));
+        Assert.Equal(before + claimable, await Carol.BalanceOfAsync(Carol.Account));
+        var nothing = await Assert.ThrowsAsync<RegistryException>(() => carol.ClaimAsync("alpha"));
+        Assert.Contains("no rewards to claim", nothing.Message);
+    }
+
+    [Fact]
+    public async Task Gate_AcceptsCoveringVouchers_AndRefusesEachWrongOne_SayingWhy()
+    {
+        await alice.DepositAsync(Bob.Account, 3 * Price);
+        using var gate = Gate();
+        var host = gate.Host.Address;
+
+        var missing = await DeniedAsync(gate, null);
+        Assert.Contains("alpha is paid: 0.001 $GPT per call", missing);
+        Assert.Contains($"modulus pay deposit {host}", missing);
+
+        var first = await gate.AuthorizeAsync(Call(Voucher(Price)), default);
+        await gate.CommitAsync(first, default);
+        Assert.Contains("does not cover this call: 0.001 $GPT served", await DeniedAsync(gate, Voucher(Price)));
+
+        Assert.Contains($"the voucher is for receiver {Carol.Account}", await DeniedAsync(gate, Voucher(2 * Price, receiver: Carol.Account)));
+        var otherHost = Voucher(2 * Price, receiver: Carol.Account);
+        otherHost.Receiver = string.Empty; // without the field in clear, the signature still refuses it
+        Assert.Contains("recovers", await DeniedAsync(gate, otherHost));
+        Assert.Contains("the voucher is signed for chain 1", await DeniedAsync(gate, Voucher(2 * Price, chain: 1)));
+        var otherEscrow = Voucher(2 * Price, escrow: Alice.Deployment.Staking);
+        Assert.Contains("signed for escrow", await DeniedAsync(gate, otherEscrow));
+        otherEscrow.Escrow = string.Empty;
+        Assert.Contains("signed for another host, chain, escrow, module or amount", await DeniedAsync(gate, otherEscrow));
+        Assert.Contains("recovers", await DeniedAsync(gate, Voucher(2 * Price, module: "beta")));
+        Assert.Contains($"{HotSigner.Address} is not a signer of", await DeniedAsync(gate, Voucher(2 * Price, signer: HotSigner)));
+
+        var malformed = Voucher(2 * Price);
+        malformed.Signature = Google.Protobuf.ByteString.CopyFrom(new byte[64]);
+        var ex = await Assert.ThrowsAsync<ModulusException>(() => gate.AuthorizeAsync(Call(malformed), default).AsTask());
+        Assert.Equal(StatusCode.Unauthenticated, ex.Code);
+
+        // Authorized, the hot key pays too.
+        await alice.AuthorizeSignerAsync(HotSigner.Address);
+        using (var fresh = Gate("fresh"))
+        {
+            await fresh.CommitAsync(await fresh.AuthorizeAsync(Call(Voucher(Price, signer: HotSigner)), default), default);
+        }
+
+        await gate.CommitAsync(await gate.AuthorizeAsync(Call(Voucher(2 * Price)), default), default);
+        // The deposit of 3 calls is all promised (one for "fresh", two here): a fourth is refused.
+        await gate.CommitAsync(await gate.AuthorizeAsync(Call(Voucher(3 * Price)), default), default);
+        Assert.Contains("escrow for this host holds 0.003 $GPT not thawing", await DeniedAsync(gate, Voucher(4 * Price)));
+    }
+
+    [Fact]
+    public async Task Gate_OutOfOrderVouchers_InFlight_AreAllCovered_AndAFailedCallIsNotCharged()
+    {
+        await alice.DepositAsync(Bob.Account, Gpt);
+        using var gate = Gate();
+        var second = await gate.AuthorizeAsync(Call(Voucher(2 * Price)), default);
+        var first = await gate.AuthorizeAsync(Call(Voucher(Price)), default);
+        await gate.CommitAsync(second, default);
+        await gate.CommitAsync(first, default);
+        var failed = await gate.AuthorizeAsync(Call(Voucher(3 * Price)), default);
+        gate.Release(failed);
+        var entry = Assert.Single(gate.Ledger.Entries);
+        Assert.Equal((2 * Price, 2 * Price, 2L), (entry.Served, entry.Voucher, entry.Calls));
+        // The voucher for 3 calls is still good for the third call, since the failed one was not charged.
+        await gate.CommitAsync(await gate.AuthorizeAsync(Call(Voucher(3 * Price)), default), default);
+    }
+
+    [Fact]
+    public async Task Redeemer_RedeemsWhatTheGateAccepted_AndTheLedgerRemembersAcrossARestart()
+    {
+        await alice.DepositAsync(Bob.Account, Gpt);
+        var bobBefore = await Bob.BalanceOfAsync(Bob.Account);
+        using (var gate = Gate())
+        {
+            for (var i = 1; i <= 5; i++)
+            {
+                await gate.CommitAsync(await gate.AuthorizeAsync(Call(Voucher(i * Price)), default), default);
+            }
+        }
+
+        // A new host process: the ledger holds the five calls; the redeemer pays them.
+        using var reopened = Gate();
+        var redeemer = new VoucherRedeemer(reopened, bob, Options(), TimeProvider.System, NullLogger<VoucherRedeemer>.Instance);
+        Assert.Equal(5 * Price, redeemer.Owed);
+        var report = await redeemer.RedeemAllAsync(default);
+        Assert.Equal(5 * Price, report.Paid);
+        Assert.Equal(BigInteger.Zero, redeemer.Owed);
+        Assert.Equal(5 * Price, Assert.Single(reopened.Ledger.Entries).Redeemed);
+        Assert.Equal(bobBefore + 5 * Price * 7 / 10, await Bob.BalanceOfAsync(Bob.Account));
+        // Served calls continue from the ledger: the next voucher must cover six.
+        Assert.Contains("does not cover", await DeniedAsync(reopened, Voucher(5 * Price)));
+        await reopened.CommitAsync(await reopened.AuthorizeAsync(Call(Voucher(6 * Price)), default), default);
+    }
+
+    [Fact]
+    public async Task Ledger_AbandonedWithATornLastRecord_KeepsEveryWholeRecord_AndSaysSo()
+    {
+        var path = Path.Combine(_folder, "torn", "vouchers.log");
+        var ledger = VoucherLedger.Open(path);
+        for (var i = 1; i <= 20; i++)
+        {
+            ledger.Write(new LedgerEntry(Alice.Account, i % 2 == 0 ? "alpha" : "beta", i * Price, i * Price, [1, 2, 3], Alice.Account, 0, i));
+        }
+
+        // The process dies: no dispose; the last record is cut mid-write (and a stray half line follows it).
+        var length = new FileInfo(path).Length;
+        ledger.Dispose();
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Write))
+        {
+            file.SetLength(length - 10);
+        }
+
+        var logs = new CapturingLoggerProvider();
+        using var reopened = VoucherLedger.Open(path, logs.CreateLogger("ledger"));
+        Assert.Equal([(18 * Price, 18L), (19 * Price, 19L)], reopened.Entries.Select(e => (e.Served, e.Calls)));
+        Assert.Contains(logs.Entries, e => e.EventName == "LedgerTornTail");
+        reopened.Write(new LedgerEntry(Alice.Account, "alpha", 30 * Price, 30 * Price, [1], null, 0, 30));
+        Assert.Equal(30 * Price, VoucherLedger.ReadOnly(path).Find(Alice.Account, "alpha")!.Served);
+    }
+
+    [Fact]
+    public void Ledger_HeldByOneHost_IsRefusedToASecond_ButReadableBeside()
+    {
+        var path = Path.Combine(_folder, "held.log");
+        using var first = VoucherLedger.Open(path);
+        first.Write(new LedgerEntry(Alice.Account, "alpha", Price, Price, [1], null, 0, 1));
+        Assert.ThrowsAny<IOException>(() => VoucherLedger.Open(path));
+        Assert.Equal(Price, VoucherLedger.ReadOnly(path).Find(Alice.Account, "alpha")!.Served);
+    }
+
+    private EscrowPaymentGate Gate(string ledger = "vouchers.log") => new(
+        new HostIdentity(Bob.Account, 31337),
+        new EscrowContracts(Carol.Web3, Carol.Deployment),
+        VoucherLedger.Open(Path.Combine(_folder, ledger)),
+        Options(),
+        TimeProvider.System,
+        NullLogger<EscrowPaymentGate>.Instance);
+
+    private static IOptions<PaymentOptions> Options() => Microsoft.Extensions.Options.Options.Create(new PaymentOptions { ChainCacheAge = TimeSpan.Zero });
+
+    private static PaidCall Call(Protocol.V1.Voucher? voucher, string module = "alpha") => new(module, "forward", Price, voucher, null);
+
+    private Protocol.V1.Voucher Voucher(BigInteger cumulative, string? receiver = null, ulong? chain = null, string? escrow = null, string module = "alpha", CallSigner? signer = null)
+    {
+        var d = new VoucherDigest(chain ?? 31337, escrow ?? Alice.Deployment.Escrow!);
+        return d.Sign(signer ?? AliceSigner, Alice.Account, receiver ?? Bob.Account, module, cumulative);
+    }
+
+    private static async Task<string> DeniedAsync(EscrowPaymentGate gate, Protocol.V1.Voucher? voucher)
+    {
+        var ex = await Assert.ThrowsAsync<ModulusException>(() => gate.AuthorizeAsync(Call(voucher), default).AsTask());
+        Assert.Equal(StatusCode.PermissionDenied, ex.Code);
+        return ex.Message;
+    }
+
+    private SignedVoucher Signed(string module, BigInteger cumulative) =>
+        new(Alice.Account, module, cumulative, digest.Sign(AliceSigner, Alice.Account, Bob.Account, module, cumulative).Signature.ToByteArray());
+}
