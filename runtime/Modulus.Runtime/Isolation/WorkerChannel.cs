@@ -10,7 +10,8 @@ namespace Modulus.Runtime.Isolation;
 /// <summary>
 /// One end of the link between a host and a worker: length-prefixed <see cref="WorkerMessage"/>s
 /// over a stream (a Unix domain socket). Sends from any thread go through one writer loop, which
-/// writes everything queued and then flushes once, so concurrent calls share system calls.
+/// writes everything queued and then flushes once, so concurrent calls share system calls; when the
+/// link is idle the loop runs on the sender's thread.
 /// </summary>
 internal sealed class WorkerChannel : IAsyncDisposable
 {
@@ -22,14 +23,16 @@ internal sealed class WorkerChannel : IAsyncDisposable
     private readonly Stream _stream;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
-    private readonly Channel<WorkerMessage> _outgoing = Channel.CreateUnbounded<WorkerMessage>(new UnboundedChannelOptions { SingleReader = true });
+    // Synchronous continuations: a send to an idle link is written and flushed on the sender's own
+    // thread, not after a hop to the pool (a hop costs more than the write on a busy machine).
+    private readonly Channel<WorkerMessage> _outgoing = Channel.CreateUnbounded<WorkerMessage>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly Task _writer;
 
     public WorkerChannel(Stream stream)
     {
         _stream = stream;
-        _input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024));
-        _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024));
+        _input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 256 * 1024, minimumReadSize: 64 * 1024));
+        _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 256 * 1024));
         _writer = WriteLoopAsync();
     }
 
@@ -106,11 +109,22 @@ internal sealed class WorkerChannel : IAsyncDisposable
         var payload = buffer.Slice(4, length);
         try
         {
+            message = WorkerMessage.Parser.ParseFrom(payload);
+        }
+        catch (InvalidProtocolBufferException ex) when (ex.Message.Contains("levels of nesting", StringComparison.Ordinal))
+        {
             // Values nest at most 64 levels (both ends check before sending); each is two protobuf
-            // levels, plus the message's own few.
-            var bytes = payload.ToArray();
-            message = new WorkerMessage();
-            message.MergeFrom(CodedInputStream.CreateWithLimits(new MemoryStream(bytes, writable: false), MaxMessageBytes, RecursionLimit));
+            // levels, deeper than protobuf's default limit reads.
+            try
+            {
+                var bytes = payload.ToArray();
+                message = new WorkerMessage();
+                message.MergeFrom(CodedInputStream.CreateWithLimits(new MemoryStream(bytes, writable: false), MaxMessageBytes, RecursionLimit));
+            }
+            catch (InvalidProtocolBufferException deep)
+            {
+                throw new InvalidDataException($"a worker message could not be read: {deep.Message}", deep);
+            }
         }
         catch (InvalidProtocolBufferException ex)
         {

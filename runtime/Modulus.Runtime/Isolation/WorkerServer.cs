@@ -101,7 +101,7 @@ internal sealed class WorkerServer(WorkerChannel channel, IEnumerable<IModuleLoa
 
         // Module code never runs on the loop that reads the socket: a call that blocks its thread
         // would stop every other call and every cancellation.
-        call.Task = Task.Run(() => RunAsync(module, invoke, call));
+        call.Task = Task.Run(() => RunAsync(module, invoke, call), CancellationToken.None);
     }
 
     private async Task RunAsync(LoadedModule module, Invoke invoke, RunningCall call)

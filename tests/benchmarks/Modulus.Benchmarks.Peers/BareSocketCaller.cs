@@ -5,7 +5,7 @@ using System.Text;
 namespace Modulus.Benchmarks.Peers;
 
 /// <summary>
-/// The floor: a blocking 16-byte ping-pong over loopback TCP or UDP with the floor server process; no
+/// The floor: a blocking 16-byte ping-pong over loopback TCP or UDP (or a Unix domain socket) with the floor server process; no
 /// framing, no message model, no module. One call in flight only.
 /// </summary>
 internal sealed class BareSocketCaller : ICaller
@@ -23,6 +23,15 @@ internal sealed class BareSocketCaller : ICaller
             : new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         _socket.ReceiveTimeout = 5_000;
         _socket.Connect(IPAddress.Loopback, port);
+    }
+
+    /// <summary>A ping-pong over a Unix domain socket (the floor of a host-to-worker hop).</summary>
+    public BareSocketCaller(string name, ServerProcess server, string unixPath)
+    {
+        Name = name;
+        Server = server;
+        _socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { ReceiveTimeout = 5_000 };
+        _socket.Connect(new UnixDomainSocketEndPoint(unixPath));
     }
 
     public string Name { get; }

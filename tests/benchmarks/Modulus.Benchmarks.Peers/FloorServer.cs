@@ -13,7 +13,7 @@ namespace Modulus.Benchmarks.Peers;
 /// <summary>
 /// The floors, in a process of their own (this program run as <c>floor-server</c>): a blocking TCP
 /// echo and a UDP echo of 16 bytes with no framing, a bare grpc-dotnet unary echo, and a bare Kestrel
-/// JSON echo that shows how far the HTTP load generator goes. Prints "listening on tcp=P udp=P grpc=P http=P".
+/// JSON echo that shows how far the HTTP load generator goes. Prints "listening on tcp=P udp=P grpc=P http=P unix=PATH".
 /// </summary>
 internal static class FloorServer
 {
@@ -24,6 +24,13 @@ internal static class FloorServer
         using var tcp = new TcpListener(IPAddress.Loopback, 0);
         tcp.Start();
         new Thread(() => AcceptLoop(tcp)) { IsBackground = true }.Start();
+        // A Unix domain socket, as between a Modulus host and its workers: the floor of one worker hop.
+        var unixPath = Path.Combine(Path.GetTempPath(), $"modulus-floor-{Environment.ProcessId}.sock");
+        File.Delete(unixPath);
+        using var unix = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        unix.Bind(new UnixDomainSocketEndPoint(unixPath));
+        unix.Listen(4);
+        new Thread(() => UnixAcceptLoop(unix)) { IsBackground = true }.Start();
         using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         new Thread(() => UdpLoop(udp)) { IsBackground = true }.Start();
@@ -41,7 +48,7 @@ internal static class FloorServer
         app.MapPost("/echo", (HttpPeerCaller.TextBody body) => body);
         await app.StartAsync().ConfigureAwait(false);
         var ports = app.Urls.Select(u => new Uri(u).Port).ToArray();
-        Console.WriteLine($"listening on tcp={((IPEndPoint)tcp.LocalEndpoint).Port} udp={((IPEndPoint)udp.LocalEndPoint!).Port} grpc={ports[0]} http={ports[1]}");
+        Console.WriteLine($"listening on tcp={((IPEndPoint)tcp.LocalEndpoint).Port} udp={((IPEndPoint)udp.LocalEndPoint!).Port} grpc={ports[0]} http={ports[1]} unix={unixPath}");
 
         // Runs until the harness kills it, or its standard input closes with the harness.
         await Console.In.ReadToEndAsync().ConfigureAwait(false);
@@ -55,6 +62,15 @@ internal static class FloorServer
         {
             var peer = listener.AcceptSocket();
             peer.NoDelay = true;
+            new Thread(() => EchoLoop(peer)) { IsBackground = true }.Start();
+        }
+    }
+
+    private static void UnixAcceptLoop(Socket listener)
+    {
+        while (true)
+        {
+            var peer = listener.Accept();
             new Thread(() => EchoLoop(peer)) { IsBackground = true }.Start();
         }
     }

@@ -44,7 +44,8 @@ internal sealed class Harness(HarnessOptions options)
             var (floor, floorPorts) = await ServerProcess.StartAsync("floor server (bare sockets, grpc-dotnet, Kestrel)", Environment.ProcessPath!, SelfArguments("floor-server"), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
             servers.AddRange([modulus, grpcPeer, httpPeer, floor]);
             var idle = servers.ToDictionary(s => s, s => s.MemoryBytes());
-            var ports = floorPorts.Split(' ').Select(p => p.Split('=')).ToDictionary(p => p[0], p => int.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
+            var floorEndpoints = floorPorts.Split(' ').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+            var ports = floorEndpoints.Where(p => p.Key != "unix").ToDictionary(p => p.Key, p => int.Parse(p.Value, System.Globalization.CultureInfo.InvariantCulture));
 
             var modulusGrpc = new ModulusCaller(Systems.ModulusGrpc, modulus, host.Address("grpc"));
             var modulusTcp = new ModulusCaller(Systems.ModulusTcp, modulus, host.Address("tcp"));
@@ -53,9 +54,11 @@ internal sealed class Harness(HarnessOptions options)
             var fastApi = new HttpPeerCaller(Systems.FastApi, httpPeer, httpPort, echoOnly: false);
             var bareTcp = new BareSocketCaller(Systems.BareTcp, floor, ports["tcp"], udp: false);
             var bareUdp = new BareSocketCaller(Systems.BareUdp, floor, ports["udp"], udp: true);
+            var bareUnix = new BareSocketCaller(Systems.BareUnix, floor, floorEndpoints["unix"]);
             var bareGrpc = new GrpcPeerCaller(Systems.BareGrpc, floor, ports["grpc"], echoOnly: true);
             var bareHttp = new HttpPeerCaller(Systems.BareHttp, floor, ports["http"], echoOnly: true);
             callers.AddRange([modulusTcp, modulusUdp, modulusGrpc, grpcio, fastApi, bareTcp, bareUdp, bareGrpc, bareHttp]);
+            _bareUnix = bareUnix;
 
             Header();
             var echo16 = Workload.Echo("echo, 16 B string", FloorServer.EchoBytes);
@@ -83,6 +86,7 @@ internal sealed class Harness(HarnessOptions options)
 
             PythonOverhead(echo16, pyEcho);
             await IsolationAsync(echo16, echoInProcess, sum16m, sum16mInProcess, [modulusTcp, modulusUdp, modulusGrpc], modulus).ConfigureAwait(false);
+            await bareUnix.DisposeAsync().ConfigureAwait(false);
 
             _report.Heading("Throughput, many calls in flight");
             _report.Paragraph($"Calls/s with 1, 8 and 64 callers sharing one client: pipelined on one TCP connection (Modulus TCP), concurrent HTTP/2 streams on one "
@@ -221,7 +225,8 @@ internal sealed class Harness(HarnessOptions options)
         _report.Heading("Isolation: a module in its worker process beside the same module in the host");
         _report.Paragraph("Every module runs in a worker process of its own unless its manifest says \"isolation\": \"inprocess\". bench.echo and bench.sum "
             + "run in workers; bench.echo-inprocess and bench.sum-inprocess are the same code in the host process. Rounds alternate between the two.");
-        await LatencyAsync(echoInProcess, modulus, options.SmallCalls, 500).ConfigureAwait(false);
+        await LatencyAsync(echoInProcess, [.. modulus, _bareUnix!], options.SmallCalls, 500).ConfigureAwait(false);
+        var unixFloor = _p50[(echoInProcess.Name, Systems.BareUnix)];
         var rows = new List<string[]>();
         foreach (var caller in modulus)
         {
@@ -232,6 +237,8 @@ internal sealed class Harness(HarnessOptions options)
         }
 
         _report.Heading("What a worker adds to a trivial call", 3);
+        _report.Paragraph($"The floor of one host-to-worker hop is a bare 16-byte ping-pong over a Unix domain socket between two processes, measured in the same rounds: "
+            + $"{Report.Number(unixFloor)} µs at p50 on this machine. A call to a worker makes one such round trip more than the same call in the host.");
         _report.Table(["one call in flight, µs", "in-process p50", "isolated p50", "added by isolation"], rows);
 
         var tcp = modulus.Where(c => c.Name == Systems.ModulusTcp).ToArray();
@@ -261,6 +268,7 @@ internal sealed class Harness(HarnessOptions options)
     }
 
     private readonly Dictionary<string, double> _isolationAdded = [];
+    private BareSocketCaller? _bareUnix;
     private double _isolatedTensorMiBps = double.NaN;
 
     private async Task SmallThroughputAsync(Workload work, IReadOnlyList<ICaller> callers)

@@ -10,6 +10,7 @@ internal static class Systems
     public const string FastApi = "FastAPI on uvicorn";
     public const string BareTcp = "floor: bare TCP ping-pong";
     public const string BareUdp = "floor: bare UDP ping-pong";
+    public const string BareUnix = "floor: bare Unix-socket ping-pong";
     public const string BareGrpc = "floor: bare grpc-dotnet echo";
     public const string BareHttp = "floor: bare Kestrel JSON echo";
 

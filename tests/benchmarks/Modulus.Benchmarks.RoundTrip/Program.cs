@@ -4,6 +4,7 @@
 //  2. round-trip time of one trivial call, one call in flight, over gRPC, to a C# and a Python module.
 // The host runs as its own process (the published CLI), as a user runs it; the client is this process.
 // Usage: Modulus.Benchmarks.RoundTrip [--cli artifacts/cli/modulus] [--tree modules] [--calls 5000] [--warmup 1000]
+//        [--transport grpc|tcp|udp] [--modules util.echo,util.pyecho]
 using System.Diagnostics;
 using Modulus.Benchmarks;
 using Modulus.Client;
@@ -13,6 +14,7 @@ var arguments = new BenchmarkArguments(args);
 var (cli, tree) = (arguments.Cli, arguments.Tree);
 var calls = (int)arguments.Number("--calls", 5000);
 var warmup = (int)arguments.Number("--warmup", 1000);
+var firstModule = arguments.Text("--modules", "util.echo").Split(',')[0];
 if (!arguments.CliExists())
 {
     return 2;
@@ -26,9 +28,9 @@ Console.WriteLine();
 
 try
 {
-    var (cold, coldFirstCall) = await StartAndCallAsync(cli, tree, home);
+    var (cold, coldFirstCall) = await StartAndCallAsync(cli, tree, home, firstModule);
     await cold.DisposeAsync();
-    var (warm, warmFirstCall) = await StartAndCallAsync(cli, tree, home);
+    var (warm, warmFirstCall) = await StartAndCallAsync(cli, tree, home, firstModule);
     Console.WriteLine("| serve start-up | to 'Serving' line | to first call answered |");
     Console.WriteLine("|---|---|---|");
     Console.WriteLine($"| cold (empty compile cache) | {cold.ReadyMs:0} ms | {coldFirstCall:0} ms |");
@@ -37,11 +39,12 @@ try
 
     await using (warm)
     {
-        await using var client = ModulusClient.Connect(warm.Address("grpc"));
-        Console.WriteLine("| trivial call over gRPC | p50 | p90 | p99 | mean |");
+        var transport = arguments.Text("--transport", "grpc");
+        await using var client = ModulusClient.Connect(warm.Address(transport));
+        Console.WriteLine($"| trivial call over {transport} | p50 | p90 | p99 | mean |");
         Console.WriteLine("|---|---|---|---|---|");
         // Alternate rounds between the modules so that drift on a noisy machine hits both alike.
-        string[] modules = ["util.echo", "util.pyecho"];
+        var modules = arguments.Text("--modules", "util.echo,util.pyecho").Split(',');
         var results = modules.ToDictionary(m => m, _ => new List<double>());
         foreach (var module in modules)
         {
@@ -88,11 +91,11 @@ static async Task<double[]> MeasureAsync(ModulusClient client, string module, in
     return samples;
 }
 
-static async Task<(HostProcess Host, double FirstCallMs)> StartAndCallAsync(string cli, string tree, string home)
+static async Task<(HostProcess Host, double FirstCallMs)> StartAndCallAsync(string cli, string tree, string home, string module)
 {
     var started = Stopwatch.StartNew();
     var host = await HostProcess.StartAsync(cli, tree, home);
     await using var client = ModulusClient.Connect(host.Address("grpc"));
-    await client.CallAsync("util.echo", "first");
+    await client.CallAsync(module, "first");
     return (host, started.Elapsed.TotalMilliseconds);
 }
