@@ -259,12 +259,56 @@ internal sealed class Harness(HarnessOptions options)
         _report.Add("isolation", sum16m.Name, "in-process", "MiB/s at one in flight", MiBps(sum16m.PayloadBytes, inProcessMean), "MiB/s");
         _report.Add("isolation", sum16m.Name, "isolated", "MiB/s at one in flight", _isolatedTensorMiBps, "MiB/s");
 
+        // Calls that block their Python thread must not slow a C# module: 200 of them in flight.
+        var tcpAddress = modulus.Single(c => c.Name == Systems.ModulusTcp).Address;
+        await using (var quiet = Modulus.Client.ModulusClient.Connect(tcpAddress))
+        await using (var busy = Modulus.Client.ModulusClient.Connect(tcpAddress))
+        {
+            var calls = options.Quick ? 400 : 2_000;
+            var alone = await EchoP50Async(quiet, calls).ConfigureAwait(false);
+            using var stop = new CancellationTokenSource();
+            var blocking = Enumerable.Range(0, 200).Select(_ => KeepBlockingAsync(busy, stop.Token)).ToArray();
+            await Task.Delay(300).ConfigureAwait(false);
+            var loaded = await EchoP50Async(quiet, calls).ConfigureAwait(false);
+            stop.Cancel();
+            await Task.WhenAll(blocking).ConfigureAwait(false);
+            _report.Heading("A C# module while 200 Python calls block", 3);
+            _report.Paragraph("bench.echo's p50 over TCP, alone and while 200 calls to bench.pysleep (a Python `time.sleep(0.5)`, called again as each returns) are in flight on another connection.");
+            _report.Table(["bench.echo over TCP", "p50, µs"], [["alone", Report.Number(alone)], ["with 200 blocking Python calls in flight", Report.Number(loaded)]]);
+            _report.Add("isolation", "echo under blocking Python calls", Systems.ModulusTcp, "p50 alone", alone, "us");
+            _report.Add("isolation", "echo under blocking Python calls", Systems.ModulusTcp, "p50 with 200 blocking", loaded, "us");
+            _blockingRatio = loaded / alone;
+        }
+
         _report.Heading("Memory of the host and its workers", 3);
         var (count, tree, own) = (host.TreeCount(), host.TreeMemoryBytes() / 1048576.0, host.MemoryBytes() / 1048576.0);
         _report.Paragraph($"Resident now: the host {Report.Number(own)} MiB; the host with its {count - 1} workers {Report.Number(tree)} MiB "
             + $"({Report.Number((tree - own) / Math.Max(1, count - 1))} MiB per worker on average; the Python workers carry an interpreter and numpy each).");
         _report.Add("memory", "isolation", "Modulus host", "resident, host only", own, "MiB");
         _report.Add("memory", "isolation", "Modulus host", "resident, host and workers", tree, "MiB");
+    }
+
+    private double _blockingRatio = double.NaN;
+
+    private static async Task<double> EchoP50Async(Modulus.Client.ModulusClient client, int calls)
+    {
+        var samples = new List<double>(calls);
+        for (var i = 0; i < calls; i++)
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            await client.CallAsync("bench.echo", "ping").ConfigureAwait(false);
+            samples.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+        }
+
+        return Measurements.Percentile(samples, 0.5);
+    }
+
+    private static async Task KeepBlockingAsync(Modulus.Client.ModulusClient client, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            await client.CallAsync("bench.pysleep", 0.5).ConfigureAwait(false);
+        }
     }
 
     private readonly Dictionary<string, double> _isolationAdded = [];
@@ -395,6 +439,7 @@ internal sealed class Harness(HarnessOptions options)
             ("small-call throughput ≥ 10× the grpcio peer (best Modulus transport at 64)", Report.Ratio(BestModulus(Echo) / Rate(Echo, Systems.Grpcio)), BestModulus(Echo) >= 10 * Rate(Echo, Systems.Grpcio)),
             ("small-call throughput ≥ 20× the FastAPI peer (best Modulus transport at 64)", Report.Ratio(BestModulus(Echo) / Rate(Echo, Systems.FastApi)), BestModulus(Echo) >= 20 * Rate(Echo, Systems.FastApi)),
             ("isolation adds at most 15 µs at p50 on TCP", Report.Number(_isolationAdded.GetValueOrDefault(Systems.ModulusTcp, double.NaN)) + " µs", _isolationAdded.GetValueOrDefault(Systems.ModulusTcp, double.NaN) <= 15),
+            ("200 blocking Python calls raise a C# module's p50 at most 2×", Report.Ratio(_blockingRatio), _blockingRatio <= 2),
             ("16 MB tensor to an isolated module over TCP at least 2 GB/s", Report.Number(_isolatedTensorMiBps) + " MiB/s", _isolatedTensorMiBps * 1.048576 >= 2000),
             ("1,000-module tree ready to serve in under 1 s (warm)", Report.Number(ScaleBenchmark.WarmReadyMs) + " ms", ScaleBenchmark.WarmReadyMs < 1000),
             ("registry resolve p50 under 1 ms at the largest index", Report.Number(_resolveP50) + " µs", _resolveP50 < 1000),

@@ -9,6 +9,8 @@ internal sealed class ModulusCaller(string name, ServerProcess server, string ad
 
     public string Name => name;
 
+    public string Address => address;
+
     public ServerProcess Server => server;
 
     public bool Serves(Workload work) => !address.StartsWith("udp:", StringComparison.Ordinal) || work.FitsDatagram;
