@@ -33,8 +33,8 @@ public static class ModulusWorker
             return 2;
         }
 
-        // A worker serves one module, whose calls may block their threads (Python's time.sleep, a
-        // C# module's Thread.Sleep): have threads for them at once rather than at the pool's pace.
+        // Calls run on the worker's own call threads (WorkerServer); the pool runs async module code,
+        // and calls beyond the call threads: have its threads at once rather than at the pool's pace.
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, MinThreads), io);
 
@@ -50,8 +50,18 @@ public static class ModulusWorker
             return 2;
         }
 
-        var channel = new WorkerChannel(new NetworkStream(socket, ownsSocket: true));
-        var first = await channel.ReceiveAsync(CancellationToken.None).ConfigureAwait(false);
+        var channel = new WorkerChannel(socket);
+        WorkerMessage? first;
+        try
+        {
+            first = channel.Receive();
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or SocketException)
+        {
+            await Console.Error.WriteLineAsync($"modulus worker: the host's first message could not be read: {ex.Message}").ConfigureAwait(false);
+            return 2;
+        }
+
         if (first?.Load is not { } load)
         {
             await Console.Error.WriteLineAsync("modulus worker: the host did not name a module to load").ConfigureAwait(false);

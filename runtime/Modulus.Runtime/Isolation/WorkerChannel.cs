@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.IO.Pipelines;
-using System.Threading.Channels;
+using System.Net.Sockets;
 using Google.Protobuf;
 using Modulus.Protocol.Worker;
 
@@ -9,107 +8,166 @@ namespace Modulus.Runtime.Isolation;
 
 /// <summary>
 /// One end of the link between a host and a worker: length-prefixed <see cref="WorkerMessage"/>s
-/// over a stream (a Unix domain socket). Sends from any thread go through one writer loop, which
-/// writes everything queued and then flushes once, so concurrent calls share system calls; when the
-/// link is idle the loop runs on the sender's thread.
+/// over a Unix domain socket, read and written with blocking calls. Each end reads on threads of its
+/// own (a thread blocked in a receive is woken by the kernel itself, one wake-up per message), and a
+/// send is written on the sender's thread under a lock: no hand-off to a pool on either side.
 /// </summary>
-internal sealed class WorkerChannel : IAsyncDisposable
+internal sealed class WorkerChannel : IDisposable
 {
     /// <summary>The largest message either side accepts: a request or a result of up to 1 GiB plus framing.</summary>
     public const int MaxMessageBytes = (1 << 30) + (1 << 20);
 
     private const int RecursionLimit = (2 * Protocol.ValueMapper.MaxDepth) + 16;
+    private const int SmallBuffer = 64 * 1024;
 
-    private readonly Stream _stream;
-    private readonly PipeReader _input;
-    private readonly PipeWriter _output;
-    // Synchronous continuations: a send to an idle link is written and flushed on the sender's own
-    // thread, not after a hop to the pool (a hop costs more than the write on a busy machine).
-    private readonly Channel<WorkerMessage> _outgoing = Channel.CreateUnbounded<WorkerMessage>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
-    private readonly Task _writer;
+    private readonly Socket _socket;
+    private readonly Lock _sendGate = new();
+    private byte[] _buffer = new byte[SmallBuffer];
+    private int _start;
+    private int _end;
+    private volatile bool _closed;
 
-    public WorkerChannel(Stream stream)
+    public WorkerChannel(Socket socket)
     {
-        _stream = stream;
-        _input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 256 * 1024, minimumReadSize: 64 * 1024));
-        _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 256 * 1024));
-        _writer = WriteLoopAsync();
+        _socket = socket;
     }
 
-    /// <summary>Completes when the writer stops: the channel was closed or the peer went away.</summary>
-    public Task Completion => _writer;
+    /// <summary>Writes a message on the calling thread; false when the link is closed.</summary>
+    public bool TrySend(WorkerMessage message)
+    {
+        if (_closed)
+        {
+            return false;
+        }
 
-    /// <summary>Queues a message; false when the channel is closed.</summary>
-    public bool TrySend(WorkerMessage message) => _outgoing.Writer.TryWrite(message);
+        var size = message.CalculateSize();
+        var frame = ArrayPool<byte>.Shared.Rent(size + 4);
+        try
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(frame, (uint)size);
+            message.WriteTo(frame.AsSpan(4, size));
+            lock (_sendGate)
+            {
+                var sent = 0;
+                while (sent < size + 4)
+                {
+                    sent += _socket.Send(frame, sent, size + 4 - sent, SocketFlags.None);
+                }
+            }
 
-    /// <summary>Reads the next message; null at the end of the stream.</summary>
+            return true;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            _closed = true;
+            return false;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
+    /// <summary>Blocks until the next message; null at the end of the stream. One reader at a time.</summary>
     /// <exception cref="InvalidDataException">The peer sent a frame that is too large or not a message.</exception>
-    public async ValueTask<WorkerMessage?> ReceiveAsync(CancellationToken cancellationToken)
+    /// <exception cref="SocketException">The link failed.</exception>
+    public WorkerMessage? Receive()
     {
         while (true)
         {
-            var result = await _input.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var buffer = result.Buffer;
-            if (TryReadFrame(ref buffer, out var message))
+            var available = _end - _start;
+            if (available >= 4)
             {
-                _input.AdvanceTo(buffer.Start);
-                return message;
+                var length = BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start, 4));
+                if (length > MaxMessageBytes)
+                {
+                    throw new InvalidDataException($"a worker message of {length} bytes is over the limit of {MaxMessageBytes}");
+                }
+
+                if (available - 4 >= length)
+                {
+                    var message = Parse(_buffer.AsSpan(_start + 4, (int)length));
+                    _start += 4 + (int)length;
+                    if (_start == _end)
+                    {
+                        _start = _end = 0;
+                        if (_buffer.Length > SmallBuffer)
+                        {
+                            // A large message came and went: give its buffer back.
+                            _buffer = new byte[SmallBuffer];
+                        }
+                    }
+
+                    return message;
+                }
+
+                MakeRoom(4 + (int)length);
+            }
+            else
+            {
+                MakeRoom(4);
             }
 
-            if (result.IsCompleted)
+            int read;
+            try
             {
-                _input.AdvanceTo(buffer.End);
+                read = _socket.Receive(_buffer, _end, _buffer.Length - _end, SocketFlags.None);
+            }
+            catch (ObjectDisposedException)
+            {
                 return null;
             }
 
-            _input.AdvanceTo(buffer.Start, buffer.End);
+            if (read == 0)
+            {
+                return null;
+            }
+
+            _end += read;
         }
     }
 
-    /// <summary>Stops sending after what is queued; the peer sees the end of the stream.</summary>
-    public void Complete() => _outgoing.Writer.TryComplete();
-
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops sending; the peer sees the end of the stream once what was sent is read.</summary>
+    public void Complete()
     {
-        _outgoing.Writer.TryComplete();
+        _closed = true;
         try
         {
-            await _writer.ConfigureAwait(false);
+            _socket.Shutdown(SocketShutdown.Send);
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
-            // The peer is gone; nothing more to say to it.
+            // The peer is gone already.
         }
-
-        await _input.CompleteAsync().ConfigureAwait(false);
-        await _stream.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out WorkerMessage? message)
+    public void Dispose()
     {
-        message = null;
-        if (buffer.Length < 4)
+        _closed = true;
+        _socket.Dispose();
+    }
+
+    /// <summary>Makes the buffer hold <paramref name="frame"/> bytes from the start of the unread data.</summary>
+    private void MakeRoom(int frame)
+    {
+        if (_buffer.Length - _start >= frame && _end < _buffer.Length)
         {
-            return false;
+            return;
         }
 
-        Span<byte> header = stackalloc byte[4];
-        buffer.Slice(0, 4).CopyTo(header);
-        var length = BinaryPrimitives.ReadUInt32BigEndian(header);
-        if (length > MaxMessageBytes)
-        {
-            throw new InvalidDataException($"a worker message of {length} bytes is over the limit of {MaxMessageBytes}");
-        }
+        var unread = _end - _start;
+        var target = _buffer.Length >= frame ? _buffer : new byte[Math.Max(frame, _buffer.Length * 2)];
+        Buffer.BlockCopy(_buffer, _start, target, 0, unread);
+        _buffer = target;
+        _start = 0;
+        _end = unread;
+    }
 
-        if (buffer.Length - 4 < length)
-        {
-            return false;
-        }
-
-        var payload = buffer.Slice(4, length);
+    private static WorkerMessage Parse(ReadOnlySpan<byte> payload)
+    {
         try
         {
-            message = WorkerMessage.Parser.ParseFrom(payload);
+            return WorkerMessage.Parser.ParseFrom(payload);
         }
         catch (InvalidProtocolBufferException ex) when (ex.Message.Contains("levels of nesting", StringComparison.Ordinal))
         {
@@ -117,9 +175,9 @@ internal sealed class WorkerChannel : IAsyncDisposable
             // levels, deeper than protobuf's default limit reads.
             try
             {
-                var bytes = payload.ToArray();
-                message = new WorkerMessage();
-                message.MergeFrom(CodedInputStream.CreateWithLimits(new MemoryStream(bytes, writable: false), MaxMessageBytes, RecursionLimit));
+                var message = new WorkerMessage();
+                message.MergeFrom(CodedInputStream.CreateWithLimits(new MemoryStream(payload.ToArray(), writable: false), MaxMessageBytes, RecursionLimit));
+                return message;
             }
             catch (InvalidProtocolBufferException deep)
             {
@@ -129,39 +187,6 @@ internal sealed class WorkerChannel : IAsyncDisposable
         catch (InvalidProtocolBufferException ex)
         {
             throw new InvalidDataException($"a worker message could not be read: {ex.Message}", ex);
-        }
-
-        buffer = buffer.Slice(payload.End);
-        return true;
-    }
-
-    private async Task WriteLoopAsync()
-    {
-        var reader = _outgoing.Reader;
-        try
-        {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
-            {
-                while (reader.TryRead(out var message))
-                {
-                    var size = message.CalculateSize();
-                    var header = _output.GetSpan(4);
-                    BinaryPrimitives.WriteUInt32BigEndian(header, (uint)size);
-                    _output.Advance(4);
-                    message.WriteTo(_output);
-                }
-
-                var flushed = await _output.FlushAsync().ConfigureAwait(false);
-                if (flushed.IsCompleted)
-                {
-                    break;
-                }
-            }
-        }
-        finally
-        {
-            _outgoing.Writer.TryComplete();
-            await _output.CompleteAsync().ConfigureAwait(false);
         }
     }
 }

@@ -29,6 +29,10 @@ internal sealed class WorkerProcess : IAsyncDisposable
     private readonly ConcurrentDictionary<ulong, PendingCall> _pending = new();
     private readonly Queue<string> _output = new();
     private readonly TaskCompletionSource<string> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<WorkerMessage?> _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<string?> _linkClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _serving;
+    private volatile bool _retiring;
     private readonly CancellationTokenSource _stopping = new();
     private readonly long _memoryLimitBytes;
     private WorkerChannel? _channel;
@@ -134,31 +138,15 @@ internal sealed class WorkerProcess : IAsyncDisposable
                 File.Delete(socketPath);
             }
 
-            worker._channel = new WorkerChannel(new NetworkStream(connection, ownsSocket: true));
+            worker._channel = new WorkerChannel(connection);
+            worker.StartReading();
             var options = JsonSerializer.Serialize(runtime);
             worker._channel.TrySend(new WorkerMessage
             {
                 Load = new Load { Name = source.Name, Directory = source.Directory, Fingerprint = source.Fingerprint, RuntimeOptionsJson = options },
             });
 
-            WorkerMessage? answer;
-            try
-            {
-                do
-                {
-                    answer = await worker._channel.ReceiveAsync(timeout.Token).ConfigureAwait(false);
-                    if (answer?.Log is { } record)
-                    {
-                        worker.Relog(record);
-                    }
-                }
-                while (answer?.BodyCase == WorkerMessage.BodyOneofCase.Log);
-            }
-            catch (IOException)
-            {
-                answer = null;
-            }
-
+            var answer = await worker._loaded.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
             switch (answer?.BodyCase)
             {
                 case WorkerMessage.BodyOneofCase.Ready:
@@ -172,7 +160,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
             }
 
             var info = CallMapper.FromMessage(answer!.Ready.Module);
-            worker._reader = worker.ReadAsync();
+            worker._serving = true;
             worker._watchdog = worker._memoryLimitBytes > 0 ? worker.WatchMemoryAsync() : Task.CompletedTask;
             WorkerLog.Started(logger, source.Name, worker.Pid, stopwatch.ElapsedMilliseconds);
             return (worker, info);
@@ -183,7 +171,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
             throw new ModuleLoadException(new ModuleFault(source.Directory,
                 $"its worker did not load the module within {runtime.Workers.StartTimeout.TotalSeconds:0} s (Modulus:Runtime:Workers:StartTimeout){worker.OutputTail()}"));
         }
-        catch (Exception) when (worker._reader is null)
+        catch (Exception) when (!worker._serving)
         {
             await worker.KillAsync().ConfigureAwait(false);
             throw;
@@ -265,6 +253,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <summary>Closes the worker's socket so that it exits once its calls are done, and kills it if it has not after the stop timeout.</summary>
     public async ValueTask DisposeAsync()
     {
+        _retiring = true;
         _channel?.Complete();
         try
         {
@@ -303,11 +292,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
             }
         }
 
-        if (_channel is not null)
-        {
-            await _channel.DisposeAsync().ConfigureAwait(false);
-        }
-
+        _channel?.Dispose();
         _process.Dispose();
         _stopping.Dispose();
     }
@@ -329,25 +314,40 @@ internal sealed class WorkerProcess : IAsyncDisposable
         throw new ModuleLoadException(fault);
     }
 
-    /// <summary>Reads results until the socket closes, then fails what is still in flight with what happened.</summary>
-    private async Task ReadAsync()
+    /// <summary>
+    /// Reads the worker's messages on a thread of this link's own (blocked in the socket, woken by the
+    /// kernel): results complete their calls here, and the caller's code continues on this thread up to
+    /// the transport's send queue (host code only, never a module's).
+    /// </summary>
+    private void StartReading()
     {
-        var channel = _channel!;
+        var thread = new Thread(ReadLoop) { IsBackground = true, Name = $"modulus worker link {Pid}" };
+        _reader = WatchAsync();
+        thread.Start();
+    }
+
+    private void ReadLoop()
+    {
         string? linkError = null;
         try
         {
-            while (await channel.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } message)
+            while (_channel!.Receive() is { } message)
             {
-                if (message.BodyCase == WorkerMessage.BodyOneofCase.Result)
+                switch (message.BodyCase)
                 {
-                    if (_pending.TryRemove(message.Result.Id, out var pending))
-                    {
-                        pending.Complete(message.Result);
-                    }
-                }
-                else if (message.Log is { } record)
-                {
-                    Relog(record);
+                    case WorkerMessage.BodyOneofCase.Result:
+                        if (_pending.TryRemove(message.Result.Id, out var pending))
+                        {
+                            pending.Complete(message.Result);
+                        }
+
+                        break;
+                    case WorkerMessage.BodyOneofCase.Log:
+                        Relog(message.Log);
+                        break;
+                    case WorkerMessage.BodyOneofCase.Ready or WorkerMessage.BodyOneofCase.LoadFailed:
+                        _loaded.TrySetResult(message);
+                        break;
                 }
             }
         }
@@ -355,6 +355,15 @@ internal sealed class WorkerProcess : IAsyncDisposable
         {
             linkError = ex.Message;
         }
+
+        _loaded.TrySetResult(null);
+        _linkClosed.TrySetResult(linkError);
+    }
+
+    /// <summary>Waits for the link to close, then fails what is still in flight with what happened.</summary>
+    private async Task WatchAsync()
+    {
+        var linkError = await _linkClosed.Task.ConfigureAwait(false);
 
         // The socket is closed: the process has exited or is about to. Its exit status says why.
         try
@@ -388,7 +397,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
             }
         }
 
-        if (!_stopping.IsCancellationRequested)
+        if (_serving && !_retiring && !_stopping.IsCancellationRequested)
         {
             WorkerLog.Died(_logger, _source.Name, Pid, what, OutputTail());
         }

@@ -11,53 +11,119 @@ using V1 = Modulus.Protocol.V1;
 namespace Modulus.Runtime.Isolation;
 
 /// <summary>
-/// The worker's side of the link: loads the module, then runs each call on the thread pool (never on
-/// the loop that reads the socket), cancels it when the host says so, and answers every call once.
+/// The worker's side of the link: loads the module, then reads and runs calls on threads that take
+/// turns at the socket (a call never runs while its thread holds the turn), cancels a call when the
+/// host says so, and answers every call once.
 /// </summary>
 internal sealed class WorkerServer(WorkerChannel channel, IEnumerable<IModuleLoader> loaders, ILogger<WorkerServer> logger)
 {
     private readonly ConcurrentDictionary<ulong, RunningCall> _calls = new();
+
+    /// <summary>The most threads that read and run calls; beyond it a call waits for the pool.</summary>
+    private const int MaxThreads = 256;
+
+    private readonly SemaphoreSlim _readTurn = new(1, 1);
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private LoadedModule _module = null!;
+    private int _threads;
+    private int _waiting;
+    private volatile bool _closed;
 
     public async Task RunAsync(Load load)
     {
         var module = await LoadAsync(load).ConfigureAwait(false);
         if (module is null)
         {
-            await channel.DisposeAsync().ConfigureAwait(false);
+            channel.Complete();
             return;
         }
 
+        _module = module;
+        StartThread();
+        await _ended.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Threads take turns to read the socket (leader/follower): the one that reads a call hands the
+    /// turn on and runs the call itself, so a call costs no hand-off to another thread; a new thread
+    /// starts when none is left waiting for the turn, so cancels and other calls are always read.
+    /// </summary>
+    private void StartThread()
+    {
+        Interlocked.Increment(ref _threads);
+        Interlocked.Increment(ref _waiting);
+        new Thread(Serve) { IsBackground = true, Name = "modulus worker call" }.Start();
+    }
+
+    private void Serve()
+    {
         while (true)
         {
+            _readTurn.Wait();
+            if (_closed)
+            {
+                _readTurn.Release();
+                return;
+            }
+
             WorkerMessage? message;
             try
             {
-                message = await channel.ReceiveAsync(CancellationToken.None).ConfigureAwait(false);
+                message = channel.Receive();
             }
-            catch (Exception ex) when (ex is IOException or InvalidDataException)
+            catch (Exception ex) when (ex is IOException or InvalidDataException or System.Net.Sockets.SocketException)
             {
                 WorkerLog.LinkFailed(logger, ex.Message);
-                break;
+                message = null;
             }
 
             if (message is null)
             {
-                break;
+                // The host has gone (or closed this worker).
+                _closed = true;
+                _readTurn.Release();
+                _ended.TrySetResult();
+                return;
             }
 
-            switch (message.BodyCase)
+            if (message.BodyCase != WorkerMessage.BodyOneofCase.Invoke)
             {
-                case WorkerMessage.BodyOneofCase.Invoke:
-                    Start(module, message.Invoke);
-                    break;
-                case WorkerMessage.BodyOneofCase.Cancel:
-                    if (_calls.TryGetValue(message.Cancel.Id, out var call))
-                    {
-                        call.Cancel();
-                    }
+                if (message.Cancel is { } cancel && _calls.TryGetValue(cancel.Id, out var running))
+                {
+                    running.Cancel();
+                }
 
-                    break;
+                _readTurn.Release();
+                continue;
             }
+
+            var call = Register(message.Invoke);
+            if (call is null)
+            {
+                _readTurn.Release();
+                continue;
+            }
+
+            if (Interlocked.Decrement(ref _waiting) == 0)
+            {
+                if (Volatile.Read(ref _threads) < MaxThreads)
+                {
+                    StartThread();
+                }
+                else
+                {
+                    // Every thread is busy: this one keeps the turn's place and the pool runs the call.
+                    Interlocked.Increment(ref _waiting);
+                    _readTurn.Release();
+                    call.Task = Task.Run(() => RunAsync(_module, message.Invoke, call), CancellationToken.None);
+                    continue;
+                }
+            }
+
+            _readTurn.Release();
+            // Module code runs here, never while holding the turn: the next message is being read meanwhile.
+            RunAsync(_module, message.Invoke, call).GetAwaiter().GetResult();
+            Interlocked.Increment(ref _waiting);
         }
     }
 
@@ -90,18 +156,17 @@ internal sealed class WorkerServer(WorkerChannel channel, IEnumerable<IModuleLoa
         return null;
     }
 
-    private void Start(LoadedModule module, Invoke invoke)
+    private RunningCall? Register(Invoke invoke)
     {
         var call = new RunningCall(invoke.Id, invoke.DeadlineUnixMs);
         if (!_calls.TryAdd(invoke.Id, call))
         {
+            call.Dispose();
             Answer(invoke.Id, StatusCode.Internal, $"call id {invoke.Id} is already running in this worker");
-            return;
+            return null;
         }
 
-        // Module code never runs on the loop that reads the socket: a call that blocks its thread
-        // would stop every other call and every cancellation.
-        call.Task = Task.Run(() => RunAsync(module, invoke, call), CancellationToken.None);
+        return call;
     }
 
     private async Task RunAsync(LoadedModule module, Invoke invoke, RunningCall call)
