@@ -19,6 +19,7 @@ internal sealed class WorkerChannel : IDisposable
 
     private const int RecursionLimit = (2 * Protocol.ValueMapper.MaxDepth) + 16;
     private const int SmallBuffer = 64 * 1024;
+    private const int KeptBuffer = 64 * 1024 * 1024;
 
     private readonly Socket _socket;
     private readonly Lock _sendGate = new();
@@ -91,9 +92,10 @@ internal sealed class WorkerChannel : IDisposable
                     if (_start == _end)
                     {
                         _start = _end = 0;
-                        if (_buffer.Length > SmallBuffer)
+                        if (_buffer.Length > KeptBuffer)
                         {
-                            // A large message came and went: give its buffer back.
+                            // A very large message came and went: give its buffer back. Smaller
+                            // large buffers are kept, for the next tensor of the same size.
                             _buffer = new byte[SmallBuffer];
                         }
                     }
@@ -156,7 +158,7 @@ internal sealed class WorkerChannel : IDisposable
         }
 
         var unread = _end - _start;
-        var target = _buffer.Length >= frame ? _buffer : new byte[Math.Max(frame, _buffer.Length * 2)];
+        var target = _buffer.Length >= frame ? _buffer : GC.AllocateUninitializedArray<byte>(Math.Max(frame, _buffer.Length * 2));
         Buffer.BlockCopy(_buffer, _start, target, 0, unread);
         _buffer = target;
         _start = 0;
