@@ -137,69 +137,27 @@ public sealed class IdempotentFailoverTests : IAsyncLifetime
     private static (string Folder, string Text) Split(string result) => (result.Split('|')[0], result.Split('|')[1]);
 
     /// <summary>`modulus serve` as its own process, so that it can be killed like a crashed host.</summary>
-    private sealed class ServeChild : IAsyncDisposable
+    private sealed class ServeChild(CliChild child) : IAsyncDisposable
     {
-        private readonly Process _process;
-        private readonly string[] _addresses;
-
-        private ServeChild(Process process, string[] addresses)
-        {
-            _process = process;
-            _addresses = addresses;
-        }
+        private readonly string[] _addresses = child.ReadyLine.Split(' ').Where(w => w.Contains("://", StringComparison.Ordinal)).ToArray();
 
         public string Address(string scheme) => _addresses.Single(a => a.StartsWith(scheme + "://", StringComparison.Ordinal));
 
         public static async Task<ServeChild> StartAsync(TempTree tree)
         {
-            var info = new ProcessStartInfo(
-                Path.Combine(AppContext.BaseDirectory, "modulus"),
-                ["serve", tree.Root, "--grpc-port", "0", "--tcp-port", "0", "--udp-port", "0", "--no-watch"])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
             // A home of the test's own: host key and compile cache, never the user's.
-            info.Environment["MODULUS_HOME"] = tree.CacheDirectory;
-            var process = Process.Start(info)!;
-            var errors = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-            while (true)
-            {
-                var line = await process.StandardOutput.ReadLineAsync(timeout.Token);
-                if (line is null)
-                {
-                    await process.WaitForExitAsync();
-                    throw new InvalidOperationException($"modulus serve exited with {process.ExitCode} before serving: {await errors}");
-                }
-
-                if (line.StartsWith("Serving ", StringComparison.Ordinal))
-                {
-                    Assert.StartsWith("Serving 1 modules", line, StringComparison.Ordinal);
-                    var addresses = line.Split(' ').Where(w => w.Contains("://", StringComparison.Ordinal)).ToArray();
-                    // Keep draining stdout, so that the child never blocks on a full pipe.
-                    _ = process.StandardOutput.ReadToEndAsync();
-                    return new ServeChild(process, addresses);
-                }
-            }
+            var child = await CliChild.StartAsync(
+                ["serve", tree.Root, "--grpc-port", "0", "--tcp-port", "0", "--udp-port", "0", "--no-watch"],
+                "Serving ",
+                TimeSpan.FromSeconds(90),
+                new Dictionary<string, string> { ["MODULUS_HOME"] = tree.CacheDirectory });
+            Assert.StartsWith("Serving 1 modules", child.ReadyLine, StringComparison.Ordinal);
+            return new ServeChild(child);
         }
 
         /// <summary>SIGKILL: no shutdown code runs, as in a crash or a power cut.</summary>
-        public void Kill()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                _process.WaitForExit();
-            }
-        }
+        public void Kill() => child.Kill();
 
-        public ValueTask DisposeAsync()
-        {
-            Kill();
-            _process.Dispose();
-            return ValueTask.CompletedTask;
-        }
+        public ValueTask DisposeAsync() => child.DisposeAsync();
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Numerics;
 using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
@@ -102,62 +101,18 @@ public sealed class IndexCrashRecoveryTests : IAsyncLifetime
     }
 
     /// <summary>`modulus registry serve` as its own process, so that it can be killed like a crashed server.</summary>
-    private sealed class RegistryChild : IAsyncDisposable
+    private sealed class RegistryChild(CliChild child) : IAsyncDisposable
     {
-        private readonly Process _process;
+        public string Address { get; } = child.ReadyLine["Registry service on ".Length..].Split(',')[0];
 
-        private RegistryChild(Process process, string address)
-        {
-            _process = process;
-            Address = address;
-        }
-
-        public string Address { get; }
-
-        public static async Task<RegistryChild> StartAsync(string deploymentPath, string data)
-        {
-            var info = new ProcessStartInfo(
-                Path.Combine(AppContext.BaseDirectory, "modulus"),
-                ["registry", "serve", "--deployment", deploymentPath, "--data", data, "--port", "0", "--batch-blocks", "1", "--poll", "0.05"])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            var process = Process.Start(info)!;
-            var errors = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            while (true)
-            {
-                var line = await process.StandardOutput.ReadLineAsync(timeout.Token);
-                if (line is null)
-                {
-                    await process.WaitForExitAsync();
-                    throw new InvalidOperationException($"modulus registry serve exited with {process.ExitCode} before serving: {await errors}");
-                }
-
-                if (line.StartsWith("Registry service on ", StringComparison.Ordinal))
-                {
-                    return new RegistryChild(process, line["Registry service on ".Length..].Split(',')[0]);
-                }
-            }
-        }
+        public static async Task<RegistryChild> StartAsync(string deploymentPath, string data) => new(await CliChild.StartAsync(
+            ["registry", "serve", "--deployment", deploymentPath, "--data", data, "--port", "0", "--batch-blocks", "1", "--poll", "0.05"],
+            "Registry service on ",
+            TimeSpan.FromSeconds(60)));
 
         /// <summary>SIGKILL: no shutdown code runs, as in a crash or a power cut of the process.</summary>
-        public void Kill()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                _process.WaitForExit();
-            }
-        }
+        public void Kill() => child.Kill();
 
-        public ValueTask DisposeAsync()
-        {
-            Kill();
-            _process.Dispose();
-            return ValueTask.CompletedTask;
-        }
+        public ValueTask DisposeAsync() => child.DisposeAsync();
     }
 }

@@ -233,64 +233,24 @@ public sealed class PaidCallTests : IAsyncLifetime
         _network.RunAsync([.. args, .. args[0] is "pay" or "redeem" or "claim" ? new[] { "--deployment", _network.DeploymentPath } : []]);
 
     /// <summary>`modulus serve` as its own process, so that it can be killed with SIGKILL mid-call.</summary>
-    private sealed class HostChild : IAsyncDisposable
+    private sealed class HostChild(CliChild child) : IAsyncDisposable
     {
-        private readonly Process _process;
+        public string Address { get; } = child.ReadyLine.Split(' ').Single(p => p.StartsWith("tcp://", StringComparison.Ordinal));
 
-        private HostChild(Process process, string address)
-        {
-            _process = process;
-            Address = address;
-        }
-
-        public string Address { get; }
-
-        public static async Task<HostChild> StartAsync(string tree, string deployment, string home, string keyFile, string ledger)
-        {
-            var info = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "modulus"),
-                ["serve", tree, "--deployment", deployment, "--no-grpc", "--no-udp", "--tcp-port", "0", "--no-watch"])
+        public static async Task<HostChild> StartAsync(string tree, string deployment, string home, string keyFile, string ledger) => new(await CliChild.StartAsync(
+            ["serve", tree, "--deployment", deployment, "--no-grpc", "--no-udp", "--tcp-port", "0", "--no-watch"],
+            "Serving ",
+            TimeSpan.FromSeconds(120),
+            new Dictionary<string, string>
             {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            info.Environment["MODULUS_HOME"] = home;
-            info.Environment["Modulus__Identity__KeyFile"] = keyFile;
-            info.Environment["Modulus__Payments__LedgerFile"] = ledger;
-            info.Environment["Modulus__Payments__RedeemThreshold"] = "1000";
-            var process = Process.Start(info)!;
-            var errors = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-            while (true)
-            {
-                var line = await process.StandardOutput.ReadLineAsync(timeout.Token);
-                if (line is null)
-                {
-                    await process.WaitForExitAsync();
-                    throw new InvalidOperationException($"modulus serve exited with {process.ExitCode} before serving: {await errors}");
-                }
+                ["MODULUS_HOME"] = home,
+                ["Modulus__Identity__KeyFile"] = keyFile,
+                ["Modulus__Payments__LedgerFile"] = ledger,
+                ["Modulus__Payments__RedeemThreshold"] = "1000",
+            }));
 
-                if (line.StartsWith("Serving ", StringComparison.Ordinal))
-                {
-                    return new HostChild(process, line.Split(' ').Single(p => p.StartsWith("tcp://", StringComparison.Ordinal)));
-                }
-            }
-        }
+        public void Kill() => child.Kill();
 
-        public void Kill()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                _process.WaitForExit();
-            }
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            Kill();
-            _process.Dispose();
-            return ValueTask.CompletedTask;
-        }
+        public ValueTask DisposeAsync() => child.DisposeAsync();
     }
 }
