@@ -229,6 +229,8 @@ internal sealed class WorkerServer(WorkerChannel channel, IEnumerable<IModuleLoa
     /// <summary>A call running in this worker: its cancellation, which fires at its deadline too.</summary>
     private sealed class RunningCall : IDisposable
     {
+        private static readonly TimeSpan LateCancel = TimeSpan.FromMilliseconds(100);
+
         private readonly CancellationTokenSource _cancellation = new();
 
         public RunningCall(ulong id, long deadlineUnixMs)
@@ -236,8 +238,9 @@ internal sealed class WorkerServer(WorkerChannel channel, IEnumerable<IModuleLoa
             Id = id;
             if (deadlineUnixMs > 0)
             {
-                // The host sends a cancel at the deadline; this stops the call even if that message is late.
-                var remaining = DateTimeOffset.FromUnixTimeMilliseconds(deadlineUnixMs) - DateTimeOffset.UtcNow;
+                // The host sends a cancel at the deadline; this stops the call even if that message is
+                // late, a little after the deadline so that the host's own answer comes first.
+                var remaining = DateTimeOffset.FromUnixTimeMilliseconds(deadlineUnixMs) + LateCancel - DateTimeOffset.UtcNow;
                 _cancellation.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
             }
         }

@@ -9,6 +9,16 @@ namespace Modulus.Runtime.Invocation.Steps;
 /// </summary>
 internal sealed class DeadlineStep(ILogger<DeadlineStep> logger) : IInvocationStep
 {
+    /// <summary>How much earlier than this host a worker's clock may see the deadline pass.</summary>
+    private static readonly TimeSpan DeadlineSlack = TimeSpan.FromMilliseconds(50);
+
+    private ModulusException TimedOut(Invocation invocation, TimeSpan timeout)
+    {
+        RuntimeLog.CallTimedOut(logger, invocation.Target, (long)timeout.TotalMilliseconds);
+        return new ModulusException(StatusCode.DeadlineExceeded,
+            $"{invocation.Target} did not finish within {timeout.TotalMilliseconds:0} ms (the caller's deadline or limits.timeout_ms)");
+    }
+
     public async ValueTask<Value> InvokeAsync(Invocation invocation, InvocationDelegate next)
     {
         var timeout = invocation.Entry.Source.Manifest.Limits.Timeout;
@@ -38,9 +48,13 @@ internal sealed class DeadlineStep(ILogger<DeadlineStep> logger) : IInvocationSt
         }
         catch (OperationCanceledException) when (deadlineSource.IsCancellationRequested)
         {
-            RuntimeLog.CallTimedOut(logger, invocation.Target, (long)timeout.TotalMilliseconds);
-            throw new ModulusException(StatusCode.DeadlineExceeded,
-                $"{invocation.Target} did not finish within {timeout.TotalMilliseconds:0} ms (the caller's deadline or limits.timeout_ms)");
+            throw TimedOut(invocation, timeout);
+        }
+        catch (ModulusException ex) when (ex.Code == StatusCode.Cancelled && !invocation.CallerToken.IsCancellationRequested && DateTimeOffset.UtcNow >= invocation.Deadline - DeadlineSlack)
+        {
+            // A worker stops a call at its deadline by itself too (in case the host's cancel comes
+            // late); its answer can arrive a moment before this host's own timer fires.
+            throw TimedOut(invocation, timeout);
         }
     }
 }
