@@ -125,11 +125,6 @@ internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog cata
         return response;
     }
 
-    /// <exception cref="ModulusException">NOT_FOUND when the module is not served.</exception>
-    public Protocol.V1.ModuleInfo Info(string module) => CallMapper.ToMessage(
-        catalog.Find(module) ?? throw new ModulusException(StatusCode.NotFound, catalog.Faults.FirstOrDefault(f => f.Module == module) is { } fault
-            ? $"module \"{module}\" is not served: {fault.Reason} ({fault.Path})"
-            : catalog.Loading.Contains(module, StringComparer.Ordinal)
-                ? $"module \"{module}\" is still loading; retry in a moment"
-                : $"module \"{module}\" is not served here; `modulus ls` lists the modules this host serves"));
+    /// <exception cref="ModulusException">Why the module is not served (<see cref="Runtime.Catalog.ModuleCatalog.NotServed"/>).</exception>
+    public Protocol.V1.ModuleInfo Info(string module) => CallMapper.ToMessage(catalog.Find(module) ?? throw modules.NotServed(module));
 }

@@ -90,26 +90,15 @@ internal sealed class ModuleCatalog : IModuleCatalog, IAsyncDisposable
     }
 
     /// <summary>Takes a reference on the module served as <paramref name="name"/>; release it when the call is done.</summary>
-    /// <exception cref="ModulusException">NOT_FOUND when no such module is served; UNAVAILABLE while it loads or when it is failed.</exception>
+    /// <exception cref="ModulusException">See <see cref="NotServed"/>.</exception>
     public ModuleEntry Acquire(string name)
     {
         // A retired entry refuses new references; the next snapshot then has its successor.
         for (var attempt = 0; attempt < 8; attempt++)
         {
-            var snapshot = _snapshot;
-            if (!snapshot.Entries.TryGetValue(name, out var entry))
+            if (!_snapshot.Entries.TryGetValue(name, out var entry) || entry.Module.Failure is not null)
             {
-                if (snapshot.Loading.Contains(name, StringComparer.Ordinal))
-                {
-                    throw new ModulusException(StatusCode.Unavailable, $"module \"{name}\" is still loading; retry in a moment");
-                }
-
                 break;
-            }
-
-            if (entry.Module.Failure is { } failure)
-            {
-                throw new ModulusException(StatusCode.Unavailable, $"module {name} is failed: {failure}");
             }
 
             if (entry.TryAcquire())
@@ -120,9 +109,31 @@ internal sealed class ModuleCatalog : IModuleCatalog, IAsyncDisposable
             Thread.Yield();
         }
 
-        var fault = _snapshot.Faults.FirstOrDefault(f => f.Module == name) ?? _snapshot.Faults.FirstOrDefault(f => f.Path.Contains($"{Path.DirectorySeparatorChar}{name.Replace('.', Path.DirectorySeparatorChar)}{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
-            || f.Path.EndsWith($"{Path.DirectorySeparatorChar}{name.Replace('.', Path.DirectorySeparatorChar)}", StringComparison.Ordinal));
-        throw new ModulusException(StatusCode.NotFound, fault is null
+        throw NotServed(name);
+    }
+
+    /// <summary>
+    /// Why <paramref name="name"/> is not served, the one wording for calls and <c>info</c>: UNAVAILABLE
+    /// while it loads or when its worker keeps crashing; NOT_FOUND with the fault when it failed to
+    /// load, or when the tree has no such module.
+    /// </summary>
+    public ModulusException NotServed(string name)
+    {
+        var snapshot = _snapshot;
+        if (snapshot.Loading.Contains(name, StringComparer.Ordinal))
+        {
+            return new ModulusException(StatusCode.Unavailable, $"module \"{name}\" is still loading; retry in a moment");
+        }
+
+        if (snapshot.Entries.TryGetValue(name, out var entry) && entry.Module.Failure is { } failure)
+        {
+            return new ModulusException(StatusCode.Unavailable, $"module {name} is failed: {failure}");
+        }
+
+        var folder = Path.DirectorySeparatorChar + name.Replace('.', Path.DirectorySeparatorChar);
+        var fault = snapshot.Faults.FirstOrDefault(f => f.Module == name)
+            ?? snapshot.Faults.FirstOrDefault(f => f.Path.Contains(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal) || f.Path.EndsWith(folder, StringComparison.Ordinal));
+        return new ModulusException(StatusCode.NotFound, fault is null
             ? $"module \"{name}\" is not served here; `modulus ls` lists the modules this host serves"
             : $"module \"{name}\" failed to load: {fault}");
     }

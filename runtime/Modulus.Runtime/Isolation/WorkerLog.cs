@@ -14,7 +14,7 @@ internal static partial class WorkerLog
     [LoggerMessage(102, LogLevel.Debug, "{Module}: worker {Pid} started and loaded the module in {ElapsedMs} ms", EventName = "WorkerStarted")]
     public static partial void Started(ILogger logger, string module, int pid, long elapsedMs);
 
-    [LoggerMessage(103, LogLevel.Error, "{Module}: worker {Pid} {Reason}; last output: {Output}", EventName = "WorkerDied")]
+    [LoggerMessage(103, LogLevel.Error, "{Module}: worker {Pid} {Reason}{Output}", EventName = "WorkerDied")]
     public static partial void Died(ILogger logger, string module, int pid, string reason, string output);
 
     [LoggerMessage(104, LogLevel.Information, "{Module}: restarting its worker in {DelayMs} ms (crash {Crashes} of {Limit} allowed in {WindowS} s)", EventName = "WorkerRestarting")]

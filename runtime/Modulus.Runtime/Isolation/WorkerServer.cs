@@ -158,7 +158,7 @@ internal sealed class WorkerServer(WorkerChannel channel, IEnumerable<IModuleLoa
 
     private RunningCall? Register(Invoke invoke)
     {
-        var call = new RunningCall(invoke.Id, invoke.DeadlineUnixMs);
+        var call = new RunningCall(invoke.DeadlineUnixMs);
         if (!_calls.TryAdd(invoke.Id, call))
         {
             call.Dispose();
@@ -233,9 +233,8 @@ internal sealed class WorkerServer(WorkerChannel channel, IEnumerable<IModuleLoa
 
         private readonly CancellationTokenSource _cancellation = new();
 
-        public RunningCall(ulong id, long deadlineUnixMs)
+        public RunningCall(long deadlineUnixMs)
         {
-            Id = id;
             if (deadlineUnixMs > 0)
             {
                 // The host sends a cancel at the deadline; this stops the call even if that message is
@@ -245,7 +244,6 @@ internal sealed class WorkerServer(WorkerChannel channel, IEnumerable<IModuleLoa
             }
         }
 
-        public ulong Id { get; }
 
         public CancellationToken Token => _cancellation.Token;
 
