@@ -3,7 +3,10 @@
 #   1. the development chain (Anvil on 127.0.0.1:8545) with the registry's contracts;
 #   2. the registry service (127.0.0.1:7060) indexing it into LiteDB;
 #   3. every module in modules/ published (packed, stored, claimed, published on chain);
-#   4. a host serving modules/ on 7050/7051/7052, announcing each module on chain.
+#   4. a host serving modules/ on 7050/7051/7052, announcing each module on chain;
+#   5. a paid call, end to end: the host's key gets ETH for gas, dev1 deposits $GPT for the host,
+#      pays util.notary (0.001 $GPT a call) five times, and the host redeems the vouchers on chain
+#      (its redeem threshold is 0.005 $GPT here, 1 $GPT by default).
 # It prints a short summary of what is up and where; every log goes to $MODULUS_HOME/logs
 # (VERBOSE=1 prints the logs too). Ctrl+C stops the host (withdrawing its announcements), the
 # registry service and the chain; the chain's state and the index stay in $MODULUS_HOME.
@@ -59,7 +62,8 @@ done < <(find "$TREE" -name module.json -not -path '*/bin/*' -not -path '*/obj/*
 
 "$CLI" registry status --wait 60 >/dev/null
 echo "Starting the host ..."
-"$CLI" serve "$TREE" --announce > >(log host.log) 2>&1 &
+# A low threshold so that the demo's five paid calls are redeemed within one redeem interval (10 s).
+Modulus__Payments__RedeemThreshold="${REDEEM_THRESHOLD:-0.005}" "$CLI" serve "$TREE" --announce > >(log host.log) 2>&1 &
 host_pid=$!
 for _ in $(seq 1 240); do
   if grep -q '^Announced' "$LOGS/host.log" 2>/dev/null || ! kill -0 "$host_pid" 2>/dev/null; then break; fi
@@ -69,6 +73,29 @@ if ! kill -0 "$host_pid" 2>/dev/null; then
   echo "error: the host did not start; see $LOGS/host.log:" >&2
   tail -n 20 "$LOGS/host.log" >&2
   exit 1
+fi
+
+# The paid call: the host's key (made on its first start) pays gas to redeem, so it gets ETH from a
+# development account; a payer deposits for the host and calls the paid module.
+: > "$LOGS/pay.log"
+paid_note="not shown (see $LOGS/pay.log)"
+if host_address="$("$CLI" chain fund --json 2>> "$LOGS/pay.log" | tee -a "$LOGS/pay.log" | sed -n 's/.*"address": *"\(0x[0-9a-fA-F]*\)".*/\1/p')" && [ -n "$host_address" ] \
+  && "$CLI" pay deposit "$host_address" 1 --key dev1 2>&1 | log pay.log; then
+  echo "Paying util.notary five times from dev1 ..."
+  paid_ok=1
+  for i in 1 2 3 4 5; do
+    if ! "$CLI" call util.notary "paid call $i" --pay --key dev1 --max-price 0.001 2>&1 | log pay.log; then paid_ok=0; fi
+  done
+  if [ "$paid_ok" = 1 ]; then
+    paid_note="5 calls of util.notary paid by dev1; redemption pending (see \`$CLI earnings\`)"
+    for _ in $(seq 1 40); do
+      if grep -q 'Redeemed' "$LOGS/host.log" 2>/dev/null; then
+        paid_note="5 calls of util.notary paid by dev1 and redeemed on chain by the host $host_address"
+        break
+      fi
+      sleep 0.5
+    done
+  fi
 fi
 
 serving="$(grep -m1 '^Serving' "$LOGS/host.log" || true)"
@@ -84,10 +111,12 @@ The Modulus network is up (logs in $LOGS):
   registry   http://127.0.0.1:7060   ${modules_indexed:-?} modules indexed; $published published now$failnote
   host       ${serving#Serving }
              ${announced}
+  paid call  ${paid_note}
 
 Try:  $CLI ls
       $CLI call text.stats 'Modulus serves modules by name.'
       $CLI search text        $CLI stake text.stats 100
+      $CLI call util.notary 'pay me' --pay --key dev1     $CLI earnings     $CLI pay status --key dev1
 Ctrl+C stops it all.
 SUMMARY
 wait "$host_pid"

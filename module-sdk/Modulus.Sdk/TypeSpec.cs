@@ -104,9 +104,15 @@ public sealed record EndpointSchema(string Name, IReadOnlyList<ParameterSchema> 
     /// </summary>
     public bool Idempotent { get; init; }
 
-    /// <summary>A signature such as <c>forward(text: string, limit: int = 10) -> list[int]</c>.</summary>
+    /// <summary>
+    /// The endpoint answers with a stream of <see cref="Returns"/> items, in order (a C#
+    /// <c>IAsyncEnumerable&lt;T&gt;</c>, a Python generator), rather than with one value.
+    /// </summary>
+    public bool Streaming { get; init; }
+
+    /// <summary>A signature such as <c>forward(text: string, limit: int = 10) -> list[int]</c>; a streaming endpoint's reads <c>-> stream[string]</c>.</summary>
     public string Signature =>
-        $"{Name}({string.Join(", ", Parameters.Select(p => p.Required ? $"{p.Name}: {p.Type}" : $"{p.Name}: {p.Type} = {p.Default ?? "…"}"))}) -> {Returns}";
+        $"{Name}({string.Join(", ", Parameters.Select(p => p.Required ? $"{p.Name}: {p.Type}" : $"{p.Name}: {p.Type} = {p.Default ?? "…"}"))}) -> {(Streaming ? $"stream[{Returns}]" : Returns.ToString())}";
 }
 
 /// <summary>What a host serves as one module: the basis of <c>ls</c> and <c>info</c>.</summary>

@@ -51,6 +51,54 @@ internal sealed class CallDispatcher(IModuleInvoker invoker, IModuleCatalog cata
         }
     }
 
+    /// <summary>
+    /// Runs a call whose answer is a stream (<c>CallRequest.stream</c>): each item goes to
+    /// <paramref name="items"/> as the module makes it, and the answer returned is the stream's last
+    /// message, its end or its error, never an exception.
+    /// </summary>
+    /// <param name="request">The call.</param>
+    /// <param name="peer">The caller's IP address as the transport saw it.</param>
+    /// <param name="items">Takes each item; awaiting it is the back-pressure on the module.</param>
+    /// <param name="cancellationToken">Cancelled when the caller goes away: the module's producer stops.</param>
+    public async Task<CallResponse> StreamAsync(CallRequest request, string? peer, StreamItemWriter items, CancellationToken cancellationToken)
+    {
+        ulong count = 0;
+        try
+        {
+            var caller = CallAuthenticator.IsSigned(request) ? authenticator.Verify(request) : null;
+            var call = CallMapper.FromMessage(request) with
+            {
+                Caller = caller,
+                Peer = peer,
+                Stream = async (item, ct) =>
+                {
+                    await items(item, ct).ConfigureAwait(false);
+                    count++;
+                },
+            };
+            await invoker.InvokeAsync(call, cancellationToken).ConfigureAwait(false);
+            return CallMapper.End(request.Id, count);
+        }
+        catch (ModulusException ex)
+        {
+            return CallMapper.Failure(request.Id, ex.Code, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// The refusal of a stream over a transport that cannot carry one (UDP: one datagram per
+    /// answer), for a call that asks for a stream or whose endpoint streams; null when there is none.
+    /// </summary>
+    public ModulusException? RefuseStream(CallRequest request, string transport)
+    {
+        var (module, endpoint) = (request.Module, string.IsNullOrEmpty(request.Endpoint) ? ModuleCall.DefaultEndpoint : request.Endpoint);
+        var streams = request.Stream || (catalog.Find(module)?.Endpoints.FirstOrDefault(e => e.Name == endpoint)?.Streaming ?? false);
+        return streams
+            ? new ModulusException(StatusCode.FailedPrecondition,
+                $"{module}/{endpoint} answers with a stream, which {transport} cannot carry (one datagram per answer): call it over TCP or gRPC (tcp://… or grpc://…, `modulus call … --stream`)")
+            : null;
+    }
+
     /// <summary>Answers one envelope of the raw transports with an envelope of the same id.</summary>
     public async Task<Envelope> AnswerAsync(Envelope request, string? peer, CancellationToken cancellationToken)
     {

@@ -34,6 +34,12 @@ public static class CallMapper
         };
     }
 
+    /// <summary>An item of a streamed answer.</summary>
+    public static V1.CallResponse Item(ulong id, Value item) => new() { Id = id, Item = ValueMapper.ToMessage(item) };
+
+    /// <summary>The end of a streamed answer that sent <paramref name="items"/> items.</summary>
+    public static V1.CallResponse End(ulong id, ulong items) => new() { Id = id, End = new V1.StreamEnd { Items = items } };
+
     /// <summary>Writes a call as a request.</summary>
     public static V1.CallRequest ToMessage(ModuleCall call)
     {
@@ -97,7 +103,7 @@ public static class CallMapper
         message.Tags.AddRange(info.Tags);
         foreach (var endpoint in info.Endpoints)
         {
-            var e = new V1.EndpointInfo { Name = endpoint.Name, Returns = endpoint.Returns.ToString(), Description = endpoint.Description ?? string.Empty, Idempotent = endpoint.Idempotent };
+            var e = new V1.EndpointInfo { Name = endpoint.Name, Returns = endpoint.Returns.ToString(), Description = endpoint.Description ?? string.Empty, Idempotent = endpoint.Idempotent, Streaming = endpoint.Streaming };
             foreach (var p in endpoint.Parameters)
             {
                 e.Parameters.Add(new V1.ParameterInfo { Name = p.Name, Type = p.Type.ToString(), Required = p.Required, DefaultJson = p.Default ?? string.Empty });
@@ -122,6 +128,7 @@ public static class CallMapper
             string.IsNullOrEmpty(e.Description) ? null : e.Description)
         {
             Idempotent = e.Idempotent,
+            Streaming = e.Streaming,
         }).ToArray(),
         message.ContentHash)
     {

@@ -2,6 +2,11 @@ using Modulus.Sdk;
 
 namespace Modulus.Protocol;
 
+/// <summary>Takes one item of a streamed answer; completes when the item has been passed on (or queued within a bound).</summary>
+/// <param name="item">The item.</param>
+/// <param name="cancellationToken">The call's cancellation: it fires when the caller leaves or the deadline passes.</param>
+public delegate ValueTask StreamItemWriter(Value item, CancellationToken cancellationToken);
+
 /// <summary>
 /// A call to one module endpoint, independent of the transport that carried it.
 /// </summary>
@@ -31,6 +36,13 @@ public sealed record ModuleCall(string Module, string Endpoint, IReadOnlyList<Va
 
     /// <summary>The voucher that pays for the call, when the module is paid (<c>CallRequest.voucher</c>).</summary>
     public V1.Voucher? Voucher { get; init; }
+
+    /// <summary>
+    /// Where the items of a streamed answer go, in order, when the caller asked for a stream
+    /// (<c>CallRequest.stream</c>); null for a call answered with one value. Awaiting a write is the
+    /// back-pressure: a producer goes no faster than its caller takes the items.
+    /// </summary>
+    public StreamItemWriter? Stream { get; init; }
 
     /// <summary>Splits <c>module/endpoint</c> (or just <c>module</c>) into its parts.</summary>
     public static (string Module, string Endpoint) ParseTarget(string target)

@@ -15,7 +15,7 @@ public sealed class ShippedModulesTests(ShippedModulesFixture fixture) : IClassF
         var listing = await Client.ListAsync();
         Assert.Empty(listing.Faults);
         Assert.Equal(
-            ["tensor.moments", "tensor.softmax", "text.stats", "text.tokenize", "util.echo", "util.pyecho"],
+            ["tensor.moments", "tensor.softmax", "text.stats", "text.tokenize", "util.echo", "util.notary", "util.pyecho"],
             listing.Modules.Select(m => m.Name));
     }
 
@@ -29,6 +29,19 @@ public sealed class ShippedModulesTests(ShippedModulesFixture fixture) : IClassF
             Assert.NotEmpty(info.Endpoints);
             Assert.All(info.Endpoints, e => Assert.True(e.Idempotent, $"{module.Name}/{e.Name} is not marked idempotent"));
         }
+    }
+
+    [Fact]
+    public async Task Notary_IsPaid_AndAHostWithoutAnEscrowRefusesItsCalls_SayingWhy()
+    {
+        // The price is shown to callers before they pay; a host with no chain cannot take payment at all.
+        var info = await Client.InfoAsync("util.notary");
+        Assert.Equal(Modulus.Modules.ModuleAccess.Paid, info.AccessMode);
+        Assert.Equal("0.001", info.Price);
+        var ex = await Assert.ThrowsAsync<ModulusException>(() => Client.CallAsync("util.notary", "hello"));
+        Assert.Equal(StatusCode.PermissionDenied, ex.Code);
+        Assert.Contains("util.notary", ex.Message);
+        Assert.Contains("0.001", ex.Message);
     }
 
     [Fact]

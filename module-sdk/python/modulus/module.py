@@ -72,6 +72,14 @@ def _type_name(hint):
     return "any"
 
 
+def _item_hint(hint):
+    """T of Iterator[T], Iterable[T] or Generator[T, ...]; 'any' otherwise."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    streams = (collections.abc.Iterator, collections.abc.Iterable, collections.abc.Generator)
+    return args[0] if origin in streams and args else inspect.Parameter.empty
+
+
 def _default_json(value):
     try:
         return json.dumps(value)
@@ -80,7 +88,7 @@ def _default_json(value):
 
 
 def endpoints_of(cls):
-    """The endpoints of a module class: a list of dicts with name, parameters, returns, description, idempotent."""
+    """The endpoints of a module class: a list of dicts with name, parameters, returns, streaming, description, idempotent."""
     found = []
     seen = set()
     for attr in dir(cls):
@@ -113,11 +121,17 @@ def endpoints_of(cls):
                 "default": _default_json(parameter.default) if has_default else None,
             })
         doc = (marker or {}).get("description") or inspect.getdoc(member) or ""
+        # A generator endpoint streams its items; its declared type is the item's.
+        streaming = inspect.isgeneratorfunction(member)
+        returns = hints.get("return", inspect.Parameter.empty)
+        if streaming:
+            returns = _item_hint(returns)
         found.append({
             "name": name,
             "method": attr,
             "parameters": parameters,
-            "returns": _type_name(hints.get("return", inspect.Parameter.empty)),
+            "returns": _type_name(returns),
+            "streaming": streaming,
             "description": doc.strip().splitlines()[0] if doc.strip() else "",
             "idempotent": bool((marker or {}).get("idempotent", False)),
         })

@@ -16,6 +16,7 @@ internal static class ChainCommand
         var command = new Command("chain", "The local development chain (Anvil) with the registry's contracts.");
         command.Subcommands.Add(Up(output, keyRing));
         command.Subcommands.Add(Down(output));
+        command.Subcommands.Add(Fund(output));
         return command;
     }
 
@@ -101,6 +102,67 @@ internal static class ChainCommand
             output.Out.WriteLine(pid is null ? "No development chain is running." : $"Stopped the development chain (pid {pid}).");
             return 0;
         });
+        return command;
+    }
+
+    /// <summary>
+    /// Sends ETH from a development account, so that a host's own key (which alone may redeem its
+    /// paid calls' vouchers) can pay the gas: a new host key holds nothing.
+    /// </summary>
+    private static Command Fund(CliOutput output)
+    {
+        var address = new Argument<string?>("ADDRESS") { Description = "The account to fund; defaults to this host's (the key in Modulus:Identity:KeyFile, default $MODULUS_HOME/host.key).", Arity = ArgumentArity.ZeroOrOne };
+        var eth = new Option<decimal>("--eth") { Description = "How much ETH to send.", DefaultValueFactory = _ => 10m };
+        var keyFile = new Option<string?>("--host-key") { Description = "The host's key file, when ADDRESS is not given." };
+        var json = CommonOptions.Json();
+        var access = new RegistryAccess();
+        var command = new Command("fund", "Send ETH from the development account dev0 to an address, by default this host's, so that it can pay gas (to redeem vouchers).") { address, eth, keyFile, json };
+        access.AddChainOptions(command);
+        command.SetAction((parse, ct) => ChainAction.RunAsync(output, async () =>
+        {
+            var amount = parse.GetValue(eth);
+            if (amount <= 0 || amount > 1000)
+            {
+                return output.Usage($"--eth {amount} must be more than 0 and at most 1000");
+            }
+
+            string to;
+            if (parse.GetValue(address) is { } given)
+            {
+                if (!Nethereum.Util.AddressUtil.Current.IsValidEthereumAddressHexFormat(given))
+                {
+                    return output.Usage($"ADDRESS \"{given}\" is not an address (0x and 40 hex digits)");
+                }
+
+                to = given;
+            }
+            else
+            {
+                var path = parse.GetValue(keyFile) ?? new Modulus.Hosting.ModulusIdentityOptions { KeyFile = CliConfiguration.Build()["Modulus:Identity:KeyFile"] }.KeyFilePath();
+                if (!File.Exists(path))
+                {
+                    return output.Usage($"no host key at {path} yet: `modulus serve` makes one on its first start; or pass ADDRESS");
+                }
+
+                to = new Nethereum.Signer.EthECKey(PayCommands.ReadHostKey(path), isPrivate: true).GetPublicAddress();
+            }
+
+            var (deployment, rpcUrl) = access.Chain(parse);
+            var web3 = new Nethereum.Web3.Web3(new Nethereum.Web3.Accounts.Account(AnvilNode.DevPrivateKeys[0], deployment.ChainId), rpcUrl);
+            web3.TransactionManager.UseLegacyAsDefault = true;
+            var receipt = await web3.Eth.GetEtherTransferService().TransferEtherAndWaitForReceiptAsync(to, amount, cancellationToken: ct).ConfigureAwait(false);
+            var balance = Nethereum.Web3.Web3.Convert.FromWei((await web3.Eth.GetBalance.SendRequestAsync(to).ConfigureAwait(false)).Value);
+            if (parse.GetValue(json))
+            {
+                output.Out.WriteLine(JsonSerializer.Serialize(new { address = to, sent = amount, balance, transaction = receipt.TransactionHash }, CliJson.Options));
+            }
+            else
+            {
+                output.Out.WriteLine($"Sent {amount} ETH to {to} (now {balance:0.####} ETH) in {receipt.TransactionHash}");
+            }
+
+            return 0;
+        }));
         return command;
     }
 

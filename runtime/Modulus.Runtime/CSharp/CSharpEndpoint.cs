@@ -11,9 +11,11 @@ internal sealed class CSharpEndpoint
     private readonly ParameterInfo[] _parameters;
     private readonly int[] _schemaSlot;
     private readonly Func<object?, ValueTask<object?>> _awaitResult;
+    private readonly Func<object?, Protocol.StreamItemWriter, CancellationToken, ValueTask>? _streamItems;
 
-    private CSharpEndpoint(MethodInfo method, EndpointSchema schema, int[] schemaSlot, Func<object?, ValueTask<object?>> awaitResult)
+    private CSharpEndpoint(MethodInfo method, EndpointSchema schema, int[] schemaSlot, Func<object?, ValueTask<object?>> awaitResult, Func<object?, Protocol.StreamItemWriter, CancellationToken, ValueTask>? streamItems)
     {
+        _streamItems = streamItems;
         Method = method;
         Schema = schema;
         _parameters = method.GetParameters();
@@ -57,7 +59,7 @@ internal sealed class CSharpEndpoint
     }
 
     /// <summary>Calls the endpoint with bound arguments and converts its result.</summary>
-    public async ValueTask<Value> InvokeAsync(object instance, Value?[] arguments, CallContext context)
+    public async ValueTask<Value> InvokeAsync(object instance, Value?[] arguments, CallContext context, Protocol.StreamItemWriter? stream)
     {
         var values = new object?[_parameters.Length];
         for (var i = 0; i < _parameters.Length; i++)
@@ -89,6 +91,12 @@ internal sealed class CSharpEndpoint
             throw;
         }
 
+        if (_streamItems is not null)
+        {
+            await _streamItems(returned, stream ?? throw new InvalidOperationException($"{Schema.Name} streams: it needs a stream to write to"), context.CancellationToken).ConfigureAwait(false);
+            return Value.Null;
+        }
+
         return ClrValueConverter.FromClr(await _awaitResult(returned).ConfigureAwait(false));
     }
 
@@ -111,9 +119,38 @@ internal sealed class CSharpEndpoint
             schema.Add(new ParameterSchema(parameter.Name!, spec, !parameter.HasDefaultValue, parameter.HasDefaultValue ? DefaultJson(parameter.DefaultValue) : null));
         }
 
+        if (StreamedItemType(method.ReturnType) is { } itemType)
+        {
+            // IAsyncEnumerable<T>: a stream of T, each converted as a result would be.
+            var items = ClrValueConverter.SpecOf(itemType)
+                ?? throw new InvalidOperationException($"{moduleType.Name}.{method.Name} streams {itemType.Name}, which cannot cross a module boundary.");
+            var streamer = typeof(CSharpEndpoint).GetMethod(nameof(StreamItemsAsync), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(itemType)
+                .CreateDelegate<Func<object?, Protocol.StreamItemWriter, CancellationToken, ValueTask>>();
+            return new CSharpEndpoint(method, new EndpointSchema(name, schema, items, description) { Idempotent = idempotent, Streaming = true }, slots, static r => ValueTask.FromResult(r), streamer);
+        }
+
         var (resultType, awaitResult) = ResultShape(method.ReturnType);
         var returns = resultType is null ? TypeSpec.NullType : ClrValueConverter.SpecOf(resultType) ?? TypeSpec.Any;
-        return new CSharpEndpoint(method, new EndpointSchema(name, schema, returns, description) { Idempotent = idempotent }, slots, awaitResult);
+        return new CSharpEndpoint(method, new EndpointSchema(name, schema, returns, description) { Idempotent = idempotent }, slots, awaitResult, null);
+    }
+
+    /// <summary>T when the method returns <c>IAsyncEnumerable&lt;T&gt;</c>; otherwise null.</summary>
+    private static Type? StreamedItemType(Type returnType) =>
+        returnType.IsGenericType && returnType.GetGenericTypeDefinition() == typeof(IAsyncEnumerable<>) ? returnType.GetGenericArguments()[0] : null;
+
+    /// <summary>
+    /// Passes a stream's items on one at a time: the next is asked for only once the previous was
+    /// taken, and the module's enumerator gets the call's token, so that a cancelled call or a passed
+    /// deadline stops the producer before its next item.
+    /// </summary>
+    private static async ValueTask StreamItemsAsync<T>(object? returned, Protocol.StreamItemWriter stream, CancellationToken cancellationToken)
+    {
+        var items = (IAsyncEnumerable<T>)(returned ?? throw new InvalidOperationException("the endpoint returned null instead of a stream"));
+        await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await stream(ClrValueConverter.FromClr(item), cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static string? DefaultJson(object? value)

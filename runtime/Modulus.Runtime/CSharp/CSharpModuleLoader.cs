@@ -236,8 +236,8 @@ internal sealed class CSharpLoadedModule : LoadedModule
     /// <summary>A weak handle on the load context, to observe that an unload really frees it.</summary>
     internal WeakReference ContextReference => new(_context);
 
-    public override ValueTask<Value> InvokeAsync(EndpointSchema endpoint, Value?[] arguments, CallContext context) =>
-        _endpoints[endpoint.Name].InvokeAsync(_instance, arguments, context);
+    public override ValueTask<Value> InvokeAsync(EndpointSchema endpoint, Value?[] arguments, CallContext context, Protocol.StreamItemWriter? stream = null) =>
+        _endpoints[endpoint.Name].InvokeAsync(_instance, arguments, context, stream);
 
     public override async ValueTask DisposeAsync()
     {

@@ -38,7 +38,7 @@ internal sealed class WorkerModule : LoadedModule
     /// <summary>The worker's process id, for tests and diagnostics; 0 while it restarts.</summary>
     public int Pid => _worker.IsDead ? 0 : _worker.Pid;
 
-    public override async ValueTask<Value> InvokeAsync(EndpointSchema endpoint, Value?[] arguments, CallContext context)
+    public override async ValueTask<Value> InvokeAsync(EndpointSchema endpoint, Value?[] arguments, CallContext context, Protocol.StreamItemWriter? stream = null)
     {
         var worker = _worker;
         if (worker.IsDead)
@@ -46,7 +46,7 @@ internal sealed class WorkerModule : LoadedModule
             worker = await NextWorkerAsync(context.CancellationToken).ConfigureAwait(false);
         }
 
-        return await worker.InvokeAsync(endpoint, arguments, context).ConfigureAwait(false);
+        return await worker.InvokeAsync(endpoint, arguments, context, stream).ConfigureAwait(false);
     }
 
     public override async ValueTask DisposeAsync()

@@ -19,6 +19,13 @@ public sealed class WorkerOptions
     /// <summary>How long a cancelled call (its deadline passed, its caller left) may go on in its worker before the worker is killed and restarted.</summary>
     public TimeSpan CancelGrace { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How many items of a streamed answer a worker may send ahead of the host passing them on: the
+    /// bound on what one stream queues in the host for a slow caller (back-pressure reaches the
+    /// module's producer beyond it).
+    /// </summary>
+    public int StreamWindow { get; set; } = 16;
+
     /// <summary>How long a worker may take to start and load its module before that is the module's fault.</summary>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromMinutes(2);
 

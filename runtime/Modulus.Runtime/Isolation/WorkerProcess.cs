@@ -8,6 +8,7 @@ using Modulus.Protocol.Worker;
 using Modulus.Runtime.Loading;
 using Modulus.Runtime.Tree;
 using Modulus.Sdk;
+using V1 = Modulus.Protocol.V1;
 
 namespace Modulus.Runtime.Isolation;
 
@@ -181,7 +182,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <summary>Runs one call in the worker.</summary>
     /// <exception cref="OperationCanceledException">The call's token fired (its deadline, or its caller left); the worker was told to stop it.</exception>
     /// <exception cref="ModulusException">The module's error, or UNAVAILABLE / RESOURCE_EXHAUSTED when the worker died under the call.</exception>
-    public async ValueTask<Value> InvokeAsync(EndpointSchema endpoint, Value?[] arguments, CallContext context)
+    public async ValueTask<Value> InvokeAsync(EndpointSchema endpoint, Value?[] arguments, CallContext context, Protocol.StreamItemWriter? stream = null)
     {
         if (_death is { } dead)
         {
@@ -196,13 +197,15 @@ internal sealed class WorkerProcess : IAsyncDisposable
             DeadlineUnixMs = context.Deadline?.ToUnixTimeMilliseconds() ?? 0,
             RequestId = context.RequestId,
             Caller = context.Caller ?? string.Empty,
+            Stream = stream is not null,
+            Window = stream is null ? 0u : (uint)Math.Max(1, _options.StreamWindow),
         };
         foreach (var argument in arguments)
         {
             invoke.Arguments.Add(argument is null ? new Argument() : new Argument { Value = ValueMapper.ToMessage(argument) });
         }
 
-        var pending = new PendingCall($"{_source.Name}/{endpoint.Name}");
+        var pending = new PendingCall($"{_source.Name}/{endpoint.Name}", streaming: stream is not null);
         _pending[id] = pending;
         if (_death is { } died || !_channel!.TrySend(new WorkerMessage { Invoke = invoke }))
         {
@@ -212,7 +215,19 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
         try
         {
+            if (stream is not null)
+            {
+                await PassOnAsync(id, pending, stream, invoke.Window, context.CancellationToken).ConfigureAwait(false);
+            }
+
             return await pending.Task.WaitAsync(context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && _pending.ContainsKey(id))
+        {
+            // The stream failed on the host's side (the caller's connection broke, an item could not
+            // be read) while the worker still produces: it stops.
+            _channel.TrySend(new WorkerMessage { Cancel = new Cancel { Id = id } });
+            throw;
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
         {
@@ -227,6 +242,30 @@ internal sealed class WorkerProcess : IAsyncDisposable
             }
 
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Passes a stream's items on in order as the worker sends them, and grants the worker more
+    /// credit as they go, half a window at a time, so that it never has more than a window queued
+    /// here. Returns when the worker's result has arrived, after its last item.
+    /// </summary>
+    private async Task PassOnAsync(ulong id, PendingCall pending, Protocol.StreamItemWriter stream, uint window, CancellationToken cancellationToken)
+    {
+        var batch = Math.Max(1u, window / 2);
+        uint passed = 0;
+        var items = pending.Items!;
+        while (await items.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (items.TryRead(out var item))
+            {
+                await stream(item, cancellationToken).ConfigureAwait(false);
+                if (++passed == batch)
+                {
+                    passed = 0;
+                    _channel!.TrySend(new WorkerMessage { Credit = new Credit { Id = id, Items = batch } });
+                }
+            }
         }
     }
 
@@ -335,6 +374,13 @@ internal sealed class WorkerProcess : IAsyncDisposable
             {
                 switch (message.BodyCase)
                 {
+                    case WorkerMessage.BodyOneofCase.Item:
+                        if (_pending.TryGetValue(message.Item.Id, out var streaming))
+                        {
+                            streaming.Add(message.Item.Value);
+                        }
+
+                        break;
                     case WorkerMessage.BodyOneofCase.Result:
                         if (_pending.TryRemove(message.Result.Id, out var pending))
                         {
@@ -508,7 +554,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     private static int s_workerCount;
 
     /// <summary>A call in flight: completed by its result, or failed when the worker dies.</summary>
-    private sealed class PendingCall(string target)
+    private sealed class PendingCall(string target, bool streaming)
     {
         // The caller's continuation runs on the link's reader (the host's own code from here to the
         // transport's send queue, no module code): one thread hop less per call.
@@ -518,6 +564,33 @@ internal sealed class WorkerProcess : IAsyncDisposable
         public string Target { get; } = target;
 
         public Task<Value> Task => _completion.Task;
+
+        /// <summary>
+        /// A streamed answer's items, in order, until its result. Unbounded as a channel, bounded by
+        /// the credit the host grants: the link's reader must never wait on one slow caller.
+        /// </summary>
+        private readonly System.Threading.Channels.Channel<Value>? _items = streaming
+            ? System.Threading.Channels.Channel.CreateUnbounded<Value>(new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true, SingleWriter = true })
+            : null;
+
+        public System.Threading.Channels.ChannelReader<Value>? Items => _items?.Reader;
+
+        public void Add(V1.Value item)
+        {
+            if (_items is null)
+            {
+                return;
+            }
+
+            try
+            {
+                _items.Writer.TryWrite(ValueMapper.FromMessage(item));
+            }
+            catch (ModulusException ex)
+            {
+                _items.Writer.TryComplete(new ModulusException(StatusCode.Internal, $"{Target} streamed a value the host cannot read: {ex.Message}"));
+            }
+        }
 
         public void StartGrace(TimeSpan grace, Action expired)
         {
@@ -531,6 +604,15 @@ internal sealed class WorkerProcess : IAsyncDisposable
         public void Complete(Result result)
         {
             _grace?.Dispose();
+            if (result.OutcomeCase == Result.OutcomeOneofCase.Error)
+            {
+                _items?.Writer.TryComplete(new ModulusException((StatusCode)result.Error.Code, result.Error.Message));
+            }
+            else
+            {
+                _items?.Writer.TryComplete();
+            }
+
             if (result.OutcomeCase == Result.OutcomeOneofCase.Value)
             {
                 try
@@ -551,6 +633,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
         public void Fail(ModulusException death)
         {
             _grace?.Dispose();
+            _items?.Writer.TryComplete(death);
             _completion.TrySetException(death);
         }
     }

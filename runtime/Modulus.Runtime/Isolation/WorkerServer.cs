@@ -92,6 +92,10 @@ internal sealed class WorkerServer(WorkerChannel channel, IEnumerable<IModuleLoa
                 {
                     running.Cancel();
                 }
+                else if (message.Credit is { } credit && _calls.TryGetValue(credit.Id, out var streaming))
+                {
+                    streaming.Grant(credit.Items);
+                }
 
                 _readTurn.Release();
                 continue;
@@ -158,7 +162,7 @@ internal sealed class WorkerServer(WorkerChannel channel, IEnumerable<IModuleLoa
 
     private RunningCall? Register(Invoke invoke)
     {
-        var call = new RunningCall(invoke.DeadlineUnixMs);
+        var call = new RunningCall(invoke.DeadlineUnixMs, invoke.Stream ? Math.Max(1, (int)invoke.Window) : 0);
         if (!_calls.TryAdd(invoke.Id, call))
         {
             call.Dispose();
@@ -194,7 +198,7 @@ internal sealed class WorkerServer(WorkerChannel channel, IEnumerable<IModuleLoa
                 Deadline = invoke.DeadlineUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(invoke.DeadlineUnixMs) : null,
                 CancellationToken = call.Token,
             };
-            var result = await module.InvokeAsync(endpoint, arguments, context).ConfigureAwait(false);
+            var result = await module.InvokeAsync(endpoint, arguments, context, invoke.Stream ? StreamTo(invoke.Id, target, call) : null).ConfigureAwait(false);
             if (ValueDepth.Exceeds(result, ValueMapper.MaxDepth))
             {
                 throw new ModulusException(StatusCode.Internal, $"{target} returned a value nested deeper than {ValueMapper.MaxDepth} levels (lists and maps); values nest at most {ValueMapper.MaxDepth} levels");
@@ -223,6 +227,24 @@ internal sealed class WorkerServer(WorkerChannel channel, IEnumerable<IModuleLoa
         }
     }
 
+    /// <summary>
+    /// Sends a stream's items to the host as the module makes them, each once the host has granted
+    /// credit for it: a module that produces faster than its caller reads waits here.
+    /// </summary>
+    private Protocol.StreamItemWriter StreamTo(ulong id, string target, RunningCall call) => async (item, cancellationToken) =>
+    {
+        await call.Credit!.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (ValueDepth.Exceeds(item, ValueMapper.MaxDepth))
+        {
+            throw new ModulusException(StatusCode.Internal, $"{target} streamed a value nested deeper than {ValueMapper.MaxDepth} levels (lists and maps); values nest at most {ValueMapper.MaxDepth} levels");
+        }
+
+        if (!channel.TrySend(new WorkerMessage { Item = new Item { Id = id, Value = ValueMapper.ToMessage(item) } }))
+        {
+            throw new OperationCanceledException("the host has gone");
+        }
+    };
+
     private void Answer(ulong id, StatusCode code, string message) =>
         channel.TrySend(new WorkerMessage { Result = new Result { Id = id, Error = new V1.Error { Code = (int)code, Message = CallMapper.BoundMessage(message) } } });
 
@@ -233,8 +255,9 @@ internal sealed class WorkerServer(WorkerChannel channel, IEnumerable<IModuleLoa
 
         private readonly CancellationTokenSource _cancellation = new();
 
-        public RunningCall(long deadlineUnixMs)
+        public RunningCall(long deadlineUnixMs, int window)
         {
+            Credit = window > 0 ? new SemaphoreSlim(window) : null;
             if (deadlineUnixMs > 0)
             {
                 // The host sends a cancel at the deadline; this stops the call even if that message is
@@ -246,6 +269,21 @@ internal sealed class WorkerServer(WorkerChannel channel, IEnumerable<IModuleLoa
 
 
         public CancellationToken Token => _cancellation.Token;
+
+        /// <summary>For a streamed answer: the items the host will take before it grants more.</summary>
+        public SemaphoreSlim? Credit { get; }
+
+        public void Grant(uint items)
+        {
+            try
+            {
+                Credit?.Release((int)Math.Min(items, 1024));
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or SemaphoreFullException)
+            {
+                // The call has ended, or the host granted more than it was owed: nothing to do.
+            }
+        }
 
         public Task? Task { get; set; }
 
@@ -261,6 +299,10 @@ internal sealed class WorkerServer(WorkerChannel channel, IEnumerable<IModuleLoa
             }
         }
 
-        public void Dispose() => _cancellation.Dispose();
+        public void Dispose()
+        {
+            _cancellation.Dispose();
+            Credit?.Dispose();
+        }
     }
 }

@@ -26,9 +26,11 @@ internal abstract class LoadedModule : IAsyncDisposable
 
     /// <summary>
     /// Calls an endpoint with arguments already bound to its parameters: one slot per parameter,
-    /// null where the caller gave nothing and the parameter's default applies.
+    /// null where the caller gave nothing and the parameter's default applies. A streaming endpoint
+    /// (<see cref="EndpointSchema.Streaming"/>) writes its items to <paramref name="stream"/>, which
+    /// is then never null, awaiting each write, and returns <see cref="Value.Null"/> at the end.
     /// </summary>
-    public abstract ValueTask<Value> InvokeAsync(EndpointSchema endpoint, Value?[] arguments, CallContext context);
+    public abstract ValueTask<Value> InvokeAsync(EndpointSchema endpoint, Value?[] arguments, CallContext context, Protocol.StreamItemWriter? stream = null);
 
     public abstract ValueTask DisposeAsync();
 }

@@ -97,6 +97,7 @@ internal sealed class PythonModuleLoader(PythonInterpreter interpreter, ILogger<
                 new EndpointSchema(e.GetProperty("name").GetString()!, parameters, TypeSpec.Parse(e.GetProperty("returns").GetString()), string.IsNullOrEmpty(description) ? null : description)
                 {
                     Idempotent = e.TryGetProperty("idempotent", out var idempotent) && idempotent.ValueKind == JsonValueKind.True,
+                    Streaming = e.TryGetProperty("streaming", out var streaming) && streaming.ValueKind == JsonValueKind.True,
                 },
                 e.GetProperty("method").GetString()!));
         }
@@ -114,8 +115,13 @@ internal sealed class PythonLoadedModule(
     string package,
     IReadOnlyDictionary<string, string> methods) : LoadedModule(source, info)
 {
-    public override ValueTask<Value> InvokeAsync(EndpointSchema endpoint, Value?[] arguments, CallContext context)
+    public override ValueTask<Value> InvokeAsync(EndpointSchema endpoint, Value?[] arguments, CallContext context, Protocol.StreamItemWriter? stream = null)
     {
+        if (endpoint.Streaming)
+        {
+            return StreamAsync(endpoint, arguments, context, stream ?? throw new InvalidOperationException($"{endpoint.Name} streams: it needs a stream to write to"));
+        }
+
         var methodName = methods[endpoint.Name];
         using (Py.GIL())
         {
@@ -127,18 +133,7 @@ internal sealed class PythonLoadedModule(
                 : default;
             try
             {
-                using var kwargs = new PyDict();
-                for (var i = 0; i < arguments.Length; i++)
-                {
-                    if (arguments[i] is { } argument)
-                    {
-                        using var value = PythonValueConverter.ToPython(argument, interpreter.Host);
-                        kwargs[endpoint.Parameters[i].Name] = value;
-                    }
-                }
-
-                using var method = instance.GetAttr(methodName);
-                using var result = method.Invoke(Array.Empty<PyObject>(), kwargs);
+                using var result = Start(endpoint, arguments);
                 return ValueTask.FromResult(PythonValueConverter.FromPython(result, interpreter.Host));
             }
             catch (PythonException ex)
@@ -158,6 +153,119 @@ internal sealed class PythonLoadedModule(
                 {
                     PythonErrors.DiscardPendingInterrupt();
                 }
+            }
+        }
+    }
+
+    /// <summary>Calls the endpoint's method with the bound arguments as keywords; holds the GIL.</summary>
+    private PyObject Start(EndpointSchema endpoint, Value?[] arguments)
+    {
+        using var kwargs = new PyDict();
+        for (var i = 0; i < arguments.Length; i++)
+        {
+            if (arguments[i] is { } argument)
+            {
+                using var value = PythonValueConverter.ToPython(argument, interpreter.Host);
+                kwargs[endpoint.Parameters[i].Name] = value;
+            }
+        }
+
+        using var method = instance.GetAttr(methods[endpoint.Name]);
+        return method.Invoke(Array.Empty<PyObject>(), kwargs);
+    }
+
+    /// <summary>
+    /// Runs a generator endpoint: each item is taken from the generator holding the GIL, converted,
+    /// and written with the GIL released, so that the next item is made only once the previous one
+    /// was taken (the producer never runs ahead of its caller) and other calls run meanwhile. A
+    /// cancelled call interrupts the generator inside Python, as a plain call is, and closes it.
+    /// </summary>
+    private async ValueTask<Value> StreamAsync(EndpointSchema endpoint, Value?[] arguments, CallContext context, Protocol.StreamItemWriter stream)
+    {
+        var target = $"{Info.Name}/{endpoint.Name}";
+        var cancellation = context.CancellationToken;
+        PyObject generator;
+        PyIter iterator;
+        using (Py.GIL())
+        {
+            try
+            {
+                generator = Start(endpoint, arguments);
+                iterator = PyIter.GetIter(generator);
+            }
+            catch (PythonException ex)
+            {
+                throw PythonErrors.ToModulusException(ex, target);
+            }
+        }
+
+        try
+        {
+            while (true)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                Value? item = null;
+                using (Py.GIL())
+                {
+                    var call = interpreter.BeginCall();
+                    var registration = cancellation.CanBeCanceled
+                        ? cancellation.Register(static state => ((Action)state!)(), () => interpreter.Interrupt(call))
+                        : default;
+                    try
+                    {
+                        if (iterator.MoveNext())
+                        {
+                            using var next = iterator.Current;
+                            item = PythonValueConverter.FromPython(next, interpreter.Host);
+                        }
+                    }
+                    catch (PythonException ex)
+                    {
+                        if (cancellation.IsCancellationRequested && PythonErrors.IsKeyboardInterrupt(ex))
+                        {
+                            throw new OperationCanceledException(cancellation);
+                        }
+
+                        throw PythonErrors.ToModulusException(ex, target);
+                    }
+                    finally
+                    {
+                        call.Finished = true;
+                        registration.Dispose();
+                        if (cancellation.IsCancellationRequested)
+                        {
+                            PythonErrors.DiscardPendingInterrupt();
+                        }
+                    }
+                }
+
+                if (item is null)
+                {
+                    return Value.Null;
+                }
+
+                await stream(item, cancellation).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            using (Py.GIL())
+            {
+                // Closing runs the generator's finally blocks now, not whenever it is collected.
+                try
+                {
+                    if (generator.HasAttr("close"))
+                    {
+                        generator.InvokeMethod("close").Dispose();
+                    }
+                }
+                catch (PythonException)
+                {
+                    // Its clean-up failed; the stream is over either way.
+                }
+
+                iterator.Dispose();
+                generator.Dispose();
             }
         }
     }

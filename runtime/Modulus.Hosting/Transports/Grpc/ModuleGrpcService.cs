@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Modulus.Protocol;
 using Modulus.Protocol.Framing;
 using Modulus.Protocol.V1;
 using Modulus.Sdk;
@@ -86,6 +87,28 @@ internal sealed class ModuleGrpcService(
         }
     }
 
+    public override async Task StreamCall(CallRequestRead request, IServerStreamWriter<CallResponse> responseStream, ServerCallContext context)
+    {
+        request = Read(request);
+        if (request.Error is { } refused)
+        {
+            throw StatusTranslation.ToRpcException(refused);
+        }
+
+        var call = request.Request!;
+        call.Stream = true;
+        // gRPC's flow control is the back-pressure: a write waits while the caller's window is full.
+        var end = await dispatcher.StreamAsync(
+            call,
+            PeerAddress(context),
+            (item, ct) => new ValueTask(responseStream.WriteAsync(CallMapper.Item(call.Id, item), ct)),
+            context.CancellationToken).ConfigureAwait(false);
+        if (end.OutcomeCase == CallResponse.OutcomeOneofCase.Error)
+        {
+            throw StatusTranslation.ToRpcException(new ModulusException((Sdk.StatusCode)end.Error.Code, end.Error.Message));
+        }
+    }
+
     public override Task<ListModulesResponse> ListModules(ListModulesRequest request, ServerCallContext context) =>
         Task.FromResult(dispatcher.List());
 
@@ -126,7 +149,10 @@ internal sealed class ModuleGrpcService(
     {
         try
         {
-            var response = await dispatcher.CallAsync(request, peer, cancellation).ConfigureAwait(false);
+            // A streamed answer shares the stream with other calls: its items carry its id, then its end.
+            var response = request.Stream
+                ? await dispatcher.StreamAsync(request, peer, (item, ct) => responses.WriteAsync(CallMapper.Item(request.Id, item), ct), cancellation).ConfigureAwait(false)
+                : await dispatcher.CallAsync(request, peer, cancellation).ConfigureAwait(false);
             await responses.WriteAsync(response, cancellation).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)

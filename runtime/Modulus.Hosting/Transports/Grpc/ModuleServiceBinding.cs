@@ -23,6 +23,8 @@ internal abstract class ModuleServiceEndpoints
 
     public abstract Task CallStream(IAsyncStreamReader<CallRequestRead> requestStream, IServerStreamWriter<CallResponse> responseStream, ServerCallContext context);
 
+    public abstract Task StreamCall(CallRequestRead request, IServerStreamWriter<CallResponse> responseStream, ServerCallContext context);
+
     public abstract Task<ListModulesResponse> ListModules(ListModulesRequest request, ServerCallContext context);
 
     public abstract Task<Protocol.V1.ModuleInfo> GetModuleInfo(GetModuleInfoRequest request, ServerCallContext context);
@@ -59,6 +61,7 @@ internal static class ModuleServiceBinding
 
     private static readonly Method<CallRequestRead, CallResponse> CallMethod = new(MethodType.Unary, ServiceName, "Call", CallRequests, For(CallResponse.Parser));
     private static readonly Method<CallRequestRead, CallResponse> CallStreamMethod = new(MethodType.DuplexStreaming, ServiceName, "CallStream", CallRequests, For(CallResponse.Parser));
+    private static readonly Method<CallRequestRead, CallResponse> StreamCallMethod = new(MethodType.ServerStreaming, ServiceName, "StreamCall", CallRequests, For(CallResponse.Parser));
     private static readonly Method<ListModulesRequest, ListModulesResponse> ListModulesMethod = new(MethodType.Unary, ServiceName, "ListModules", For(ListModulesRequest.Parser), For(ListModulesResponse.Parser));
     private static readonly Method<GetModuleInfoRequest, Protocol.V1.ModuleInfo> GetModuleInfoMethod = new(MethodType.Unary, ServiceName, "GetModuleInfo", For(GetModuleInfoRequest.Parser), For(Protocol.V1.ModuleInfo.Parser));
     private static readonly Method<HostInfoRequest, HostInfo> GetHostInfoMethod = new(MethodType.Unary, ServiceName, "GetHostInfo", For(HostInfoRequest.Parser), For(HostInfo.Parser));
@@ -71,6 +74,7 @@ internal static class ModuleServiceBinding
     {
         binder.AddMethod(CallMethod, service is null ? null : new UnaryServerMethod<CallRequestRead, CallResponse>(service.Call));
         binder.AddMethod(CallStreamMethod, service is null ? null : new DuplexStreamingServerMethod<CallRequestRead, CallResponse>(service.CallStream));
+        binder.AddMethod(StreamCallMethod, service is null ? null : new ServerStreamingServerMethod<CallRequestRead, CallResponse>(service.StreamCall));
         binder.AddMethod(ListModulesMethod, service is null ? null : new UnaryServerMethod<ListModulesRequest, ListModulesResponse>(service.ListModules));
         binder.AddMethod(GetModuleInfoMethod, service is null ? null : new UnaryServerMethod<GetModuleInfoRequest, Protocol.V1.ModuleInfo>(service.GetModuleInfo));
         binder.AddMethod(GetHostInfoMethod, service is null ? null : new UnaryServerMethod<HostInfoRequest, HostInfo>(service.GetHostInfo));

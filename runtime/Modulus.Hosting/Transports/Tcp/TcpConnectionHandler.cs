@@ -5,6 +5,7 @@ using Google.Protobuf;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Modulus.Protocol;
 using Modulus.Protocol.Framing;
 using Modulus.Protocol.V1;
 
@@ -176,6 +177,20 @@ internal sealed class TcpConnectionHandler(CallDispatcher dispatcher, IOptions<M
     {
         try
         {
+            if (request.CallRequest is { Stream: true } call)
+            {
+                // A streamed answer: a frame per item with the call's id, then its end (or error)
+                // frame. The bounded response queue is the back-pressure on the module.
+                call.Id = request.Id;
+                var end = await dispatcher.StreamAsync(
+                    call,
+                    peer,
+                    (item, ct) => responses.WriteAsync(new Envelope { Id = request.Id, CallResponse = CallMapper.Item(request.Id, item) }, ct),
+                    closed).ConfigureAwait(false);
+                await responses.WriteAsync(new Envelope { Id = request.Id, CallResponse = end }, closed).ConfigureAwait(false);
+                return;
+            }
+
             var response = await dispatcher.AnswerAsync(request, peer, closed).ConfigureAwait(false);
             await responses.WriteAsync(response, closed).ConfigureAwait(false);
         }

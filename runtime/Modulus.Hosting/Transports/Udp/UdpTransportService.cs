@@ -5,6 +5,7 @@ using Google.Protobuf;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Modulus.Protocol;
 using Modulus.Protocol.Framing;
 using Modulus.Protocol.V1;
 
@@ -146,7 +147,9 @@ internal sealed class UdpTransportService(CallDispatcher dispatcher, IOptions<Mo
     {
         try
         {
-            var response = await dispatcher.AnswerAsync(request, peer, stoppingToken).ConfigureAwait(false);
+            var response = request.CallRequest is { } call && dispatcher.RefuseStream(call, "UDP") is { } refused
+                ? new Envelope { Id = request.Id, CallResponse = CallMapper.Failure(request.Id, refused.Code, refused.Message) }
+                : await dispatcher.AnswerAsync(request, peer, stoppingToken).ConfigureAwait(false);
             var datagram = UdpFraming.ToDatagram(response);
             if (datagram.Length > UdpFraming.MaxDatagramBytes)
             {
