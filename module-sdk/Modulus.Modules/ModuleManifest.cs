@@ -17,7 +17,10 @@ public sealed record ModuleManifest
     /// <summary>The language the module is written in: one of <see cref="ModuleLanguages.All"/>.</summary>
     public required string Language { get; init; }
 
-    /// <summary>The entry file relative to the module folder (<c>Tokenize.cs</c>, <c>module.py</c>, <c>bin/X.dll</c>).</summary>
+    /// <summary>
+    /// The entry file relative to the module folder (<c>Tokenize.cs</c>, <c>module.py</c>, <c>bin/X.dll</c>);
+    /// for a gguf module, its model file (<see cref="GgufModel.File"/>).
+    /// </summary>
     public required string EntryFile { get; init; }
 
     /// <summary>The module class named after a colon in <c>entry</c>, or null to find the only one.</summary>
@@ -43,6 +46,29 @@ public sealed record ModuleManifest
 
     /// <summary>Where the module's code runs: one of <see cref="ModuleIsolation.All"/>, <see cref="ModuleIsolation.Process"/> by default.</summary>
     public string Isolation { get; init; } = ModuleIsolation.Process;
+
+    /// <summary>For a gguf module: the model file and how it is served (<c>model</c>, <c>context</c>, <c>contexts</c>, <c>threads</c>); null for other languages.</summary>
+    public GgufModel? Model { get; init; }
+}
+
+/// <summary>How a gguf module serves its model: <c>module.json</c>'s <c>model</c>, <c>context</c>, <c>contexts</c> and <c>threads</c>.</summary>
+/// <param name="File">The GGUF file, relative to the module folder.</param>
+/// <param name="Context">The context window of each generation in tokens (prompt and generated tokens together); null for the model's own context length.</param>
+/// <param name="Contexts">How many generations run at once: a pool of llama.cpp contexts sharing the one loaded copy of the weights; a call beyond them waits for one.</param>
+/// <param name="Threads">The CPU threads each generation uses.</param>
+public sealed record GgufModel(string File, int? Context = null, int Contexts = GgufModel.DefaultContexts, int Threads = GgufModel.DefaultThreads)
+{
+    /// <summary>The pool size of a manifest that sets no <c>contexts</c>.</summary>
+    public const int DefaultContexts = 2;
+
+    /// <summary>The threads of a manifest that sets no <c>threads</c>.</summary>
+    public const int DefaultThreads = 2;
+
+    /// <summary>The most <c>contexts</c> a manifest may ask for.</summary>
+    public const int MaxContexts = 64;
+
+    /// <summary>The most <c>threads</c> a manifest may ask for.</summary>
+    public const int MaxThreads = 256;
 }
 
 /// <summary>Where a module's code runs: <c>module.json</c>'s <c>isolation</c>.</summary>
@@ -67,14 +93,18 @@ public static class ModuleLanguages
     /// <summary>Python: a class deriving from <c>modulus.Module</c>, run in an embedded interpreter.</summary>
     public const string Python = "python";
 
-    /// <summary>Every language, in the order the manifest's error lists them.</summary>
-    public static IReadOnlyList<string> All { get; } = [CSharp, Python];
+    /// <summary>A language model in a GGUF file, served by llama.cpp in a worker process: no code of the module's own.</summary>
+    public const string Gguf = "gguf";
 
-    /// <summary>The file extensions an entry of each language may have.</summary>
+    /// <summary>Every language, in the order the manifest's error lists them.</summary>
+    public static IReadOnlyList<string> All { get; } = [CSharp, Python, Gguf];
+
+    /// <summary>The file extensions an entry (for gguf, the model file) of each language may have.</summary>
     public static IReadOnlyList<string> EntryExtensions(string language) => language switch
     {
         CSharp => [".cs", ".dll"],
         Python => [".py"],
+        Gguf => [".gguf"],
         _ => [],
     };
 }

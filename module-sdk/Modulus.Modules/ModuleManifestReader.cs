@@ -16,7 +16,14 @@ public static partial class ModuleManifestReader
     private static readonly IReadOnlySet<string> Fields = new HashSet<string>(StringComparer.Ordinal)
     {
         "$schema", "name", "version", "language", "entry", "description", "tags", "packages", "imports", "limits", "access", "isolation",
+        "model", "context", "contexts", "threads",
     };
+
+    /// <summary>The fields only a gguf module has.</summary>
+    private static readonly string[] GgufFields = ["model", "context", "contexts", "threads"];
+
+    /// <summary>What every GGUF file begins with.</summary>
+    private static ReadOnlySpan<byte> GgufMagic => "GGUF"u8;
 
     private static readonly IReadOnlySet<string> LimitFields = new HashSet<string>(StringComparer.Ordinal)
     {
@@ -49,12 +56,41 @@ public static partial class ModuleManifestReader
 
         var manifest = Parse(bytes, path);
         var entryPath = Path.GetFullPath(Path.Combine(directory, manifest.EntryFile));
-        if (!File.Exists(entryPath))
+        if (manifest.Model is not null)
+        {
+            CheckModelFile(path, directory, manifest.Model.File, entryPath);
+        }
+        else if (!File.Exists(entryPath))
         {
             throw new ModuleManifestException(path, $"entry file \"{manifest.EntryFile}\" does not exist in {directory}");
         }
 
         return manifest;
+    }
+
+    /// <summary>A gguf module's model must be there and be a GGUF file: its first four bytes say so, without reading the rest.</summary>
+    private static void CheckModelFile(string path, string directory, string file, string fullPath)
+    {
+        Span<byte> magic = stackalloc byte[4];
+        int read;
+        try
+        {
+            using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+            read = stream.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ModuleManifestException(path, $"\"model\" file \"{file}\" does not exist in {directory}; put the GGUF file in the module folder, or name the one that is there");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ModuleManifestException(path, $"\"model\" file \"{file}\" cannot be read: {ex.Message}");
+        }
+
+        if (read < magic.Length || !magic.SequenceEqual(GgufMagic))
+        {
+            throw new ModuleManifestException(path, $"\"model\" file \"{file}\" is not a GGUF file (it does not begin with the bytes \"GGUF\"); a gguf module serves a model in llama.cpp's GGUF format (llama.cpp's convert_hf_to_gguf.py makes one from other formats)");
+        }
     }
 
     /// <summary>Parses manifest bytes (from a file or a package) without touching the file system.</summary>
@@ -106,19 +142,25 @@ public static partial class ModuleManifestReader
             throw at.Error($"\"language\" \"{ModuleName.Printable(language)}\" is not supported; use one of {Quoted(ModuleLanguages.All)}");
         }
 
-        var entry = OptionalString(root, "entry", at) ?? throw at.Error(
-            $"\"entry\" is missing; name the file that holds the module class, e.g. \"{(language == ModuleLanguages.Python ? "module.py" : "Module.cs")}\"");
-        var (entryFile, entryClass) = SplitEntry(entry);
-        var normalized = entryFile.Replace('\\', '/');
-        if (normalized.Length == 0 || normalized.StartsWith('/') || normalized.Split('/').Any(p => p is ".." or "." or ""))
+        var model = ReadModel(root, language, at);
+        string normalized;
+        string? entryClass;
+        if (model is not null)
         {
-            throw at.Error($"\"entry\" \"{ModuleName.Printable(entry)}\" must be a plain path inside the module folder, such as \"module.py\" or \"bin/Module.dll\"");
+            // A gguf module has no code: its model file stands where another module's entry does.
+            (normalized, entryClass) = (model.File, null);
         }
-
-        var extensions = ModuleLanguages.EntryExtensions(language);
-        if (!extensions.Contains(Path.GetExtension(entryFile), StringComparer.OrdinalIgnoreCase))
+        else
         {
-            throw at.Error($"\"entry\" \"{ModuleName.Printable(entryFile)}\" is not a {string.Join(" or ", extensions)} file, as a {language} module needs");
+            var entry = OptionalString(root, "entry", at) ?? throw at.Error(
+                $"\"entry\" is missing; name the file that holds the module class, e.g. \"{(language == ModuleLanguages.Python ? "module.py" : "Module.cs")}\"");
+            (var entryFile, entryClass) = SplitEntry(entry);
+            normalized = PlainPath(entryFile, "entry", entry, "\"module.py\" or \"bin/Module.dll\"", at);
+            var extensions = ModuleLanguages.EntryExtensions(language);
+            if (!extensions.Contains(Path.GetExtension(entryFile), StringComparer.OrdinalIgnoreCase))
+            {
+                throw at.Error($"\"entry\" \"{ModuleName.Printable(entryFile)}\" is not a {string.Join(" or ", extensions)} file, as a {language} module needs");
+            }
         }
 
         var packages = ReadPackages(root, language, at);
@@ -142,6 +184,11 @@ public static partial class ModuleManifestReader
             throw at.Error($"\"isolation\" \"{ModuleName.Printable(isolation)}\" is not known; use {Quoted(ModuleIsolation.All)} (\"process\", the default, runs the module in a worker process of its own)");
         }
 
+        if (isolation == ModuleIsolation.InProcess && language == ModuleLanguages.Gguf)
+        {
+            throw at.Error("\"isolation\": \"inprocess\" is not available to gguf modules; llama.cpp's native code runs only in worker processes, so that a model's crash or its memory never reaches the host (remove \"isolation\")");
+        }
+
         if (isolation == ModuleIsolation.InProcess && language != ModuleLanguages.CSharp)
         {
             throw at.Error("\"isolation\": \"inprocess\" applies to csharp modules only; a Python interpreter lives only in worker processes, so that one module's interpreter, GIL or crash never reaches the host");
@@ -161,7 +208,73 @@ public static partial class ModuleManifestReader
             Limits = ReadLimits(root, at),
             Access = ReadAccess(root, at),
             Isolation = isolation,
+            Model = model,
         };
+    }
+
+    /// <summary>A gguf module's <c>model</c>, <c>context</c>, <c>contexts</c> and <c>threads</c>; null for another language, which may have none of them.</summary>
+    private static GgufModel? ReadModel(JsonElement root, string language, Context at)
+    {
+        if (language != ModuleLanguages.Gguf)
+        {
+            foreach (var field in GgufFields)
+            {
+                if (root.TryGetProperty(field, out _))
+                {
+                    throw at.Error($"\"{field}\" applies to gguf modules only (a {language} module names its code in \"entry\"); set \"language\": \"gguf\" to serve a GGUF model, or remove \"{field}\"");
+                }
+            }
+
+            return null;
+        }
+
+        if (root.TryGetProperty("entry", out _))
+        {
+            throw at.Error("\"entry\" does not apply to gguf modules, which have no code of their own; name the GGUF file in \"model\" instead, e.g. \"model\": \"model.q8_0.gguf\"");
+        }
+
+        var model = OptionalString(root, "model", at)
+            ?? throw at.Error("\"model\" is missing; a gguf module names its GGUF file in the module folder, e.g. \"model\": \"model.q8_0.gguf\"");
+        var file = PlainPath(model, "model", model, "\"model.q8_0.gguf\" or \"weights/model.gguf\"", at);
+        if (!string.Equals(Path.GetExtension(file), ".gguf", StringComparison.OrdinalIgnoreCase))
+        {
+            throw at.Error($"\"model\" \"{ModuleName.Printable(model)}\" is not a .gguf file; a gguf module serves a model in llama.cpp's GGUF format");
+        }
+
+        int? context = root.TryGetProperty("context", out _)
+            ? BoundedInt(root, "context", 1, int.MaxValue, "the tokens of one generation, prompt and answer together; leave it out for the model's own context length", at)
+            : null;
+        var contexts = root.TryGetProperty("contexts", out _)
+            ? BoundedInt(root, "contexts", 1, GgufModel.MaxContexts, "how many generations run at once, each in a llama.cpp context of its own", at)
+            : GgufModel.DefaultContexts;
+        var threads = root.TryGetProperty("threads", out _)
+            ? BoundedInt(root, "threads", 1, GgufModel.MaxThreads, "the CPU threads of each generation", at)
+            : GgufModel.DefaultThreads;
+        return new GgufModel(file, context, contexts, threads);
+    }
+
+    /// <summary>A path inside the module folder, with '/' separators: no leading '/', no '.' or '..' or empty parts.</summary>
+    private static string PlainPath(string path, string field, string written, string examples, Context at)
+    {
+        var normalized = path.Replace('\\', '/');
+        if (normalized.Length == 0 || normalized.StartsWith('/') || normalized.Split('/').Any(p => p is ".." or "." or ""))
+        {
+            throw at.Error($"\"{field}\" \"{ModuleName.Printable(written)}\" must be a plain path inside the module folder, such as {examples}");
+        }
+
+        return normalized;
+    }
+
+    private static int BoundedInt(JsonElement parent, string property, int min, int max, string meaning, Context at)
+    {
+        var element = parent.GetProperty(property);
+        if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt32(out var value) || value < min || value > max)
+        {
+            var range = max == int.MaxValue ? $"a positive integer" : $"an integer from {min} to {max}";
+            throw at.Error($"\"{property}\" must be {range} ({meaning}), not {element.GetRawText()}");
+        }
+
+        return value;
     }
 
     private static void RejectUnknown(JsonElement element, IReadOnlySet<string> known, string prefix, Context at)

@@ -14,7 +14,7 @@ public class ModuleManifestReaderTests
         { """{ "version": 1, "language": "python", "entry": "module.py" }""", "\"version\" must be a string" },
         { """{ "version": "1.0.0-01", "language": "python", "entry": "module.py" }""", "\"version\": version \"1.0.0-01\" is not a semantic version" },
         { """{ "name": "Text.Tokenize", "version": "1.0.0", "language": "python", "entry": "module.py" }""", "\"name\": \"Text.Tokenize\" is not a module name" },
-        { """{ "version": "1.0.0", "language": "rust", "entry": "lib.rs" }""", "\"language\" \"rust\" is not supported; use one of \"csharp\", \"python\"" },
+        { """{ "version": "1.0.0", "language": "rust", "entry": "lib.rs" }""", "\"language\" \"rust\" is not supported; use one of \"csharp\", \"python\", \"gguf\"" },
         { """{ "version": "1.0.0", "language": "csharp" }""", "\"entry\" is missing" },
         { """{ "version": "1.0.0", "language": "csharp", "entry": "../x.cs" }""", "must be a plain path inside the module folder" },
         { """{ "version": "1.0.0", "language": "csharp", "entry": "/etc/x.cs" }""", "must be a plain path inside the module folder" },
@@ -50,6 +50,23 @@ public class ModuleManifestReaderTests
         { """{ "version": "1.0.0", "language": "csharp", "entry": "M.cs", "isolation": "container" }""", "\"isolation\" \"container\" is not known; use \"process\", \"inprocess\"" },
         { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "isolation": "inprocess" }""", "applies to csharp modules only; a Python interpreter lives only in worker processes" },
         { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "limits": { "memory_mb": -1 } }""", "limits.memory_mb must be" },
+        { """{ "version": "1.0.0", "language": "gguf" }""", "\"model\" is missing; a gguf module names its GGUF file in the module folder, e.g. \"model\": \"model.q8_0.gguf\"" },
+        { """{ "version": "1.0.0", "language": "gguf", "entry": "model.gguf" }""", "\"entry\" does not apply to gguf modules, which have no code of their own; name the GGUF file in \"model\" instead" },
+        { """{ "version": "1.0.0", "language": "gguf", "model": "model.bin" }""", "\"model\" \"model.bin\" is not a .gguf file" },
+        { """{ "version": "1.0.0", "language": "gguf", "model": "../shared/model.gguf" }""", "\"model\" \"../shared/model.gguf\" must be a plain path inside the module folder" },
+        { """{ "version": "1.0.0", "language": "gguf", "model": "/models/model.gguf" }""", "\"model\" \"/models/model.gguf\" must be a plain path inside the module folder" },
+        { """{ "version": "1.0.0", "language": "gguf", "model": 7 }""", "\"model\" must be a string" },
+        { """{ "version": "1.0.0", "language": "gguf", "model": "m.gguf", "context": 0 }""", "\"context\" must be a positive integer (the tokens of one generation" },
+        { """{ "version": "1.0.0", "language": "gguf", "model": "m.gguf", "context": "128" }""", "\"context\" must be a positive integer" },
+        { """{ "version": "1.0.0", "language": "gguf", "model": "m.gguf", "contexts": 0 }""", "\"contexts\" must be an integer from 1 to 64 (how many generations run at once" },
+        { """{ "version": "1.0.0", "language": "gguf", "model": "m.gguf", "contexts": 65 }""", "\"contexts\" must be an integer from 1 to 64" },
+        { """{ "version": "1.0.0", "language": "gguf", "model": "m.gguf", "threads": 0 }""", "\"threads\" must be an integer from 1 to 256 (the CPU threads of each generation)" },
+        { """{ "version": "1.0.0", "language": "gguf", "model": "m.gguf", "isolation": "inprocess" }""", "\"isolation\": \"inprocess\" is not available to gguf modules; llama.cpp's native code runs only in worker processes" },
+        { """{ "version": "1.0.0", "language": "gguf", "model": "m.gguf", "packages": { "LLamaSharp": "0.30.0" } }""", "it applies to csharp modules only" },
+        { """{ "version": "1.0.0", "language": "gguf", "model": "m.gguf", "imports": ["numpy"] }""", "it applies to python modules only" },
+        { """{ "version": "1.0.0", "language": "python", "entry": "module.py", "model": "m.gguf" }""", "\"model\" applies to gguf modules only (a python module names its code in \"entry\"); set \"language\": \"gguf\"" },
+        { """{ "version": "1.0.0", "language": "csharp", "entry": "M.cs", "contexts": 4 }""", "\"contexts\" applies to gguf modules only" },
+        { """{ "version": "1.0.0", "language": "gguf", "model": "m.gguf", "contxt": 64 }""", "unknown field \"contxt\"; did you mean \"context\"?" },
     };
 
     [Theory]
@@ -120,6 +137,49 @@ public class ModuleManifestReaderTests
         Assert.Equal(System.Numerics.BigInteger.Parse(wei), manifest.Access.Price);
         Assert.Equal(System.Numerics.BigInteger.Parse("10000000000000000"), manifest.Access.PricePer1kTokens);
         Assert.Equal(manifest.Access.Price, GptAmount.Parse(GptAmount.ToDecimalString(manifest.Access.Price)));
+    }
+
+    [Fact]
+    public void Parse_GgufModule_ReadsTheModelAndItsDefaults()
+    {
+        var manifest = ModuleManifestReader.Parse("""{ "version": "1.0.0", "language": "gguf", "model": "weights/kjv.q8_0.gguf" }"""u8, "module.json");
+
+        Assert.Equal(ModuleLanguages.Gguf, manifest.Language);
+        Assert.Equal(new GgufModel("weights/kjv.q8_0.gguf", Context: null, Contexts: 2, Threads: 2), manifest.Model);
+        // The model stands where another module's entry does: the file a package must carry.
+        Assert.Equal("weights/kjv.q8_0.gguf", manifest.EntryFile);
+        Assert.Equal(ModuleIsolation.Process, manifest.Isolation);
+
+        var tuned = ModuleManifestReader.Parse("""{ "version": "1.0.0", "language": "gguf", "model": "m.GGUF", "context": 64, "contexts": 4, "threads": 1 }"""u8, "module.json");
+        Assert.Equal(new GgufModel("m.GGUF", 64, 4, 1), tuned.Model);
+        Assert.Null(ModuleManifestReader.Parse(Encoding.UTF8.GetBytes(Minimal), "module.json").Model);
+    }
+
+    [Fact]
+    public void Read_GgufModelMissingOrNotAGguf_NamesTheFieldAndTheFile()
+    {
+        var folder = Directory.CreateTempSubdirectory("modulus-manifest-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, "module.json"), """{ "version": "1.0.0", "language": "gguf", "model": "kjv.q8_0.gguf" }""");
+            var missing = Assert.Throws<ModuleManifestException>(() => ModuleManifestReader.Read(folder));
+            Assert.Equal($"\"model\" file \"kjv.q8_0.gguf\" does not exist in {folder}; put the GGUF file in the module folder, or name the one that is there", missing.Message);
+            Assert.Equal(Path.Combine(folder, "module.json"), missing.Path);
+
+            File.WriteAllText(Path.Combine(folder, "kjv.q8_0.gguf"), "<html>Not found</html>");
+            var html = Assert.Throws<ModuleManifestException>(() => ModuleManifestReader.Read(folder));
+            Assert.StartsWith("\"model\" file \"kjv.q8_0.gguf\" is not a GGUF file (it does not begin with the bytes \"GGUF\")", html.Message);
+
+            File.WriteAllBytes(Path.Combine(folder, "kjv.q8_0.gguf"), "GG"u8.ToArray());
+            Assert.Contains("is not a GGUF file", Assert.Throws<ModuleManifestException>(() => ModuleManifestReader.Read(folder)).Message);
+
+            File.WriteAllBytes(Path.Combine(folder, "kjv.q8_0.gguf"), [.. "GGUF"u8, 3, 0, 0, 0]);
+            Assert.Equal("kjv.q8_0.gguf", ModuleManifestReader.Read(folder).Model!.File);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Fact]

@@ -16,9 +16,10 @@ public static class ModuleScaffolder
             throw new ArgumentException(error);
         }
 
-        if (!ModuleLanguages.All.Contains(language))
+        // Code to start from exists for the languages with code; a gguf module is a model file and a manifest naming it.
+        if (language is not (ModuleLanguages.CSharp or ModuleLanguages.Python))
         {
-            throw new ArgumentException($"language \"{language}\" is not supported; use {string.Join(" or ", ModuleLanguages.All)}");
+            throw new ArgumentException($"language \"{language}\" is not supported; use {ModuleLanguages.CSharp} or {ModuleLanguages.Python} (a gguf module needs no code: write a module.json with \"language\": \"gguf\" and \"model\" beside the GGUF file)");
         }
 
         var directory = Path.Combine(Path.GetFullPath(treeRoot), Path.Combine(name.Split('.')));
