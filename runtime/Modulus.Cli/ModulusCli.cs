@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Modulus.Cli.Commands;
 using Modulus.Client.Keys;
+using Modulus.Runtime.Llama;
 
 namespace Modulus.Cli;
 
@@ -54,7 +55,7 @@ internal static class ModulusCli
         if (args is ["worker", ..])
         {
             // A host's worker process (see Modulus.Runtime.Isolation): hidden, and parsed by the worker itself.
-            return await Modulus.Runtime.Isolation.ModulusWorker.RunAsync(args[1..]).ConfigureAwait(false);
+            return await Modulus.Runtime.Isolation.ModulusWorker.RunAsync(args[1..], services => services.AddGgufModules()).ConfigureAwait(false);
         }
 
         var output = new CliOutput(stdout, stderr);

@@ -1,2 +1,4 @@
 // A worker process of a Modulus host; see Modulus.Runtime.Isolation.ModulusWorker.
-return await Modulus.Runtime.Isolation.ModulusWorker.RunAsync(args);
+using Modulus.Runtime.Llama;
+
+return await Modulus.Runtime.Isolation.ModulusWorker.RunAsync(args, services => services.AddGgufModules());

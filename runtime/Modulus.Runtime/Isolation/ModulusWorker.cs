@@ -23,8 +23,13 @@ public static class ModulusWorker
 
     /// <summary>Runs a worker; returns only when the host has closed its socket (or the arguments are wrong).</summary>
     /// <param name="args"><c>--socket PATH</c>: the host's Unix domain socket for this worker.</param>
+    /// <param name="addLoaders">
+    /// Adds the loaders of languages beyond C# and Python, which live in assemblies of their own
+    /// (the gguf loader's <c>AddGgufModules</c>): the worker programs add them, so that what they
+    /// bring (llama.cpp's native libraries) is loaded in workers and never in a host.
+    /// </param>
     /// <returns>The process exit code.</returns>
-    public static async Task<int> RunAsync(IReadOnlyList<string> args)
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, Action<IServiceCollection>? addLoaders = null)
     {
         var at = args is [.., "--socket", _] ? args.Count - 1 : -1;
         if (at < 0)
@@ -69,7 +74,7 @@ public static class ModulusWorker
         }
 
         var options = JsonSerializer.Deserialize<ModulusRuntimeOptions>(load.RuntimeOptionsJson) ?? new ModulusRuntimeOptions();
-        await using var services = CreateServices(options, channel);
+        await using var services = CreateServices(options, channel, addLoaders);
         var server = ActivatorUtilities.CreateInstance<WorkerServer>(services, channel);
         await server.RunAsync(load).ConfigureAwait(false);
 
@@ -80,7 +85,7 @@ public static class ModulusWorker
     }
 
     /// <summary>The services a worker loads modules with: the language loaders, each owning its engine.</summary>
-    private static ServiceProvider CreateServices(ModulusRuntimeOptions options, WorkerChannel channel)
+    private static ServiceProvider CreateServices(ModulusRuntimeOptions options, WorkerChannel channel, Action<IServiceCollection>? addLoaders)
     {
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.AddProvider(new WorkerLoggerProvider(channel)).SetMinimumLevel(LogLevel.Debug));
@@ -89,6 +94,7 @@ public static class ModulusWorker
         services.AddSingleton<PythonInterpreter>();
         services.AddSingleton<IModuleLoader, CSharpModuleLoader>();
         services.AddSingleton<IModuleLoader, PythonModuleLoader>();
+        addLoaders?.Invoke(services);
         return services.BuildServiceProvider();
     }
 
