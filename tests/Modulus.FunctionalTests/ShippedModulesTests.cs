@@ -15,7 +15,7 @@ public sealed class ShippedModulesTests(ShippedModulesFixture fixture) : IClassF
         var listing = await Client.ListAsync();
         Assert.Empty(listing.Faults);
         Assert.Equal(
-            ["tensor.moments", "tensor.softmax", "text.stats", "text.tokenize", "util.echo", "util.notary", "util.pyecho"],
+            ["tensor.moments", "tensor.softmax", "text.generate", "text.stats", "text.tokenize", "util.echo", "util.notary", "util.pyecho"],
             listing.Modules.Select(m => m.Name));
     }
 
@@ -61,6 +61,18 @@ public sealed class ShippedModulesTests(ShippedModulesFixture fixture) : IClassF
             var folder = Path.Combine(Modulus.Testing.RepositoryPaths.Modules, Modulus.Modules.ModuleName.Parse(module.Name).ToRelativePath());
             Assert.Equal(Modulus.Modules.ModulePackage.Pack(folder).Sha256, module.ContentHash);
         }
+    }
+
+    [Fact]
+    public async Task Generate_ContinuesInTheBeginningAsRecorded_InAWorker_TheHostNeverLoadsLlamaCpp()
+    {
+        var items = (await Client.CallAsync("text.generate/generate", ["In the beginning"], new Dictionary<string, Value> { ["max_tokens"] = 40, ["temperature"] = 0 })).AsList();
+        Assert.Equal(" of the LORD thy God, and the LORD thy G", string.Concat(items.Select(i => i.AsString())));
+
+        // llama.cpp lives in text.generate's worker alone: neither LLamaSharp nor a native llama
+        // library is in this process, which is the host's.
+        Assert.DoesNotContain(AppDomain.CurrentDomain.GetAssemblies(), a => a.GetName().Name is "LLamaSharp" or "Modulus.Runtime.Llama");
+        Assert.DoesNotContain("libllama", File.ReadAllText("/proc/self/maps"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -270,3 +270,41 @@ public sealed class GgufModuleTests(GgufHostFixture fixture) : IClassFixture<Ggu
         Assert.Equal(1, info["contexts"].AsInt());
     }
 }
+
+/// <summary>gguf modules a host refuses, each with the field and the file in its fault, while the rest of the tree serves.</summary>
+public sealed class GgufManifestFaultTests
+{
+    [Fact]
+    public async Task BadGgufModules_AreFaultsNamingTheFieldAndTheFile_TheGoodOneServes()
+    {
+        using var tree = new TempTree();
+        var tiny = Path.Combine(RepositoryPaths.Root, "tests", "models", "tiny-llama.q8_0.gguf");
+        void Module(string name, string manifest, string? file = null, byte[]? bytes = null)
+        {
+            tree.Write($"{name}/module.json", manifest);
+            if (file is not null)
+            {
+                File.WriteAllBytes(Path.Combine(tree.Root, name, file), bytes ?? File.ReadAllBytes(tiny));
+            }
+        }
+
+        Module("good", """{ "name": "good", "version": "1.0.0", "language": "gguf", "model": "tiny.gguf", "contexts": 1, "threads": 1 }""", "tiny.gguf");
+        Module("missing", """{ "name": "missing", "version": "1.0.0", "language": "gguf", "model": "absent.gguf" }""");
+        Module("html", """{ "name": "html", "version": "1.0.0", "language": "gguf", "model": "page.gguf" }""", "page.gguf", "<html>404</html>"u8.ToArray());
+        Module("wide", """{ "name": "wide", "version": "1.0.0", "language": "gguf", "model": "tiny.gguf", "context": 4096, "contexts": 1 }""", "tiny.gguf");
+        Module("inside", """{ "name": "inside", "version": "1.0.0", "language": "gguf", "model": "tiny.gguf", "isolation": "inprocess" }""", "tiny.gguf");
+        // GGUF magic, then nothing a model needs: llama.cpp's own reason is in the fault.
+        Module("cut", """{ "name": "cut", "version": "1.0.0", "language": "gguf", "model": "cut.gguf", "contexts": 1 }""", "cut.gguf", File.ReadAllBytes(tiny)[..4096]);
+
+        await using var host = await TestHost.StartAsync(tree);
+        var listing = await host.Client.ListAsync();
+
+        Assert.Equal(["good"], listing.Modules.Select(m => m.Name));
+        string FaultOf(string folder) => Assert.Single(listing.Faults, f => f.Path.Contains(Path.Combine(tree.Root, folder), StringComparison.Ordinal)).Reason;
+        Assert.Contains("\"model\" file \"absent.gguf\" does not exist in", FaultOf("missing"));
+        Assert.Contains("\"model\" file \"page.gguf\" is not a GGUF file", FaultOf("html"));
+        Assert.Equal("\"context\" 4096 is beyond the 64 tokens tiny.gguf was trained for; give at most 64, or leave \"context\" out to use all of it", FaultOf("wide"));
+        Assert.Contains("\"isolation\": \"inprocess\" is not available to gguf modules", FaultOf("inside"));
+        Assert.StartsWith("llama.cpp cannot load this model", FaultOf("cut"));
+    }
+}
