@@ -25,7 +25,39 @@ public sealed class GgufHostFixture : IAsyncLifetime
             _tree.Write($"tiny/{name}/module.json", $$"""{ "name": "tiny.{{name}}", "version": "1.0.0", "language": "gguf", "model": "{{file}}", "contexts": 1, "threads": 1 }""");
         }
 
+        // The tiny llama with a ChatML template, to serve chat through a model's own template.
+        Directory.CreateDirectory(Path.Combine(_tree.Root, "tiny", "chatml"));
+        File.WriteAllBytes(Path.Combine(_tree.Root, "tiny", "chatml", "chatml.gguf"),
+            WithChatTemplate(File.ReadAllBytes(Path.Combine(RepositoryPaths.Root, "tests", "models", "tiny-llama.q8_0.gguf")), GgufModuleTests.ChatMl));
+        _tree.Write("tiny/chatml/module.json", """{ "name": "tiny.chatml", "version": "1.0.0", "language": "gguf", "model": "chatml.gguf", "contexts": 1, "threads": 1 }""");
+
         Host = await TestHost.StartAsync(_tree);
+    }
+
+    /// <summary>
+    /// A GGUF file with <c>tokenizer.chat_template</c> added as its first key: the header's key count
+    /// goes up by one and the new key is padded (with spaces in the template) to a multiple of the
+    /// file's 32-byte alignment, so the tensor data stays aligned and every offset stays right.
+    /// </summary>
+    private static byte[] WithChatTemplate(byte[] gguf, string template)
+    {
+        const int Alignment = 32;
+        var key = Encoding.UTF8.GetBytes("tokenizer.chat_template");
+        var value = Encoding.UTF8.GetBytes(template);
+        var size = 8 + key.Length + 4 + 8 + value.Length;
+        value = [.. value, .. Enumerable.Repeat((byte)' ', (Alignment - size % Alignment) % Alignment)];
+        using var file = new MemoryStream();
+        using var writer = new BinaryWriter(file);
+        writer.Write(gguf, 0, 16);                                        // magic, version, tensor count
+        writer.Write(BitConverter.ToUInt64(gguf, 16) + 1);                // key count
+        writer.Write((ulong)key.Length);
+        writer.Write(key);
+        writer.Write(8u);                                                 // GGUF string
+        writer.Write((ulong)value.Length);
+        writer.Write(value);
+        writer.Write(gguf, 24, gguf.Length - 24);
+        writer.Flush();
+        return file.ToArray();
     }
 
     public async Task DisposeAsync()
@@ -40,6 +72,9 @@ public sealed class GgufModuleTests(GgufHostFixture fixture) : IClassFixture<Ggu
 {
     internal static readonly (string File, string Name)[] TinyModels =
         [("tiny-llama.q8_0.gguf", "llama"), ("tiny-gptneox.f16.gguf", "gptneox"), ("tiny-bloom.f32.gguf", "bloom")];
+
+    /// <summary>The ChatML template as models carry it; llama.cpp knows it by its markers.</summary>
+    internal const string ChatMl = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
     private static readonly string Shipped = Path.Combine(RepositoryPaths.Modules, "text", "generate");
 
@@ -57,7 +92,7 @@ public sealed class GgufModuleTests(GgufHostFixture fixture) : IClassFixture<Ggu
     {
         var listing = await Client.ListAsync();
         Assert.Empty(listing.Faults);
-        Assert.Equal(["text.generate", "tiny.bloom", "tiny.gptneox", "tiny.llama"], listing.Modules.Select(m => m.Name).Order());
+        Assert.Equal(["text.generate", "tiny.bloom", "tiny.chatml", "tiny.gptneox", "tiny.llama"], listing.Modules.Select(m => m.Name).Order());
 
         var info = await Client.InfoAsync("text.generate");
         Assert.Equal("gguf", info.Language);
@@ -232,6 +267,21 @@ public sealed class GgufModuleTests(GgufHostFixture fixture) : IClassFixture<Ggu
         var (direct, _) = await GenerateAsync("text.generate/generate", "System: Thou answerest as the scripture.\nUser: Who made the heaven?\nAssistant:",
             new() { ["max_tokens"] = 24, ["temperature"] = 0, ["stop"] = Value.List("\nUser:") });
         Assert.Equal(direct, text);
+    }
+
+    [Fact]
+    public async Task Chat_WithTheModelsTemplate_AnswersAfterThePromptTheTemplateMakes()
+    {
+        Assert.Equal("model", (await Client.CallAsync("tiny.chatml/info")).AsMap()["chat_template"].AsString());
+        var messages = Value.List(Value.Map([new("role", "user"), new("content", "hi")]));
+        var (text, _) = await GenerateAsync("tiny.chatml/chat", messages, new() { ["max_tokens"] = 8, ["temperature"] = 0 });
+
+        // ChatML as llama.cpp applies it, with the assistant's turn opened; the same model continues
+        // that text the same way through generate (and continues the fallback's text otherwise).
+        var (direct, _) = await GenerateAsync("tiny.chatml/generate", "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n", new() { ["max_tokens"] = 8, ["temperature"] = 0 });
+        var (fallback, _) = await GenerateAsync("tiny.chatml/generate", "User: hi\nAssistant:", new() { ["max_tokens"] = 8, ["temperature"] = 0 });
+        Assert.Equal(direct, text);
+        Assert.NotEqual(fallback, text);
     }
 
     [Theory]
