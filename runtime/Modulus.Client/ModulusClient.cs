@@ -133,12 +133,19 @@ public sealed class ModulusClient : IAsyncDisposable
     /// producer on the host. A slow reader slows the producer: nothing unbounded queues on the way.
     /// </summary>
     /// <exception cref="ModulusException">The call failed, before its first item or after some.</exception>
-    public async IAsyncEnumerable<Value> StreamAsync(
+    public IAsyncEnumerable<Value> StreamAsync(
         string target,
         IReadOnlyList<Value>? args,
         IReadOnlyDictionary<string, Value>? kwargs,
         ModulusCallOptions? options = null,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) => StreamItemsAsync(target, args, kwargs, options, cancellationToken);
+
+    private async IAsyncEnumerable<Value> StreamItemsAsync(
+        string target,
+        IReadOnlyList<Value>? args,
+        IReadOnlyDictionary<string, Value>? kwargs,
+        ModulusCallOptions? options,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var (module, endpoint) = ParseTarget(target);
         var deadline = DateTimeOffset.UtcNow + (options?.Timeout ?? _options.DefaultTimeout);
