@@ -62,6 +62,7 @@ internal static class CallCommand
             }
 
             var options = new ModulusClientOptions();
+            Modulus.Client.Keys.UnlockedKey? payerKey = null;
             if (parse.GetValue(pay))
             {
                 if (!Modules.GptAmount.TryParse(parse.GetValue(maxPrice), out _, out var priceError))
@@ -70,19 +71,15 @@ internal static class CallCommand
                 }
 
                 var payer = parse.GetValue(key) ?? CliEnvironment.Key ?? RegistryAccess.DefaultKey;
-                var explicitPassphrase = parse.GetValue(passphraseFile) is not null || CliEnvironment.Passphrase is not null;
-                var exit = 0;
-                var passphrase = !explicitPassphrase && payer.StartsWith("dev", StringComparison.Ordinal)
-                    ? ChainCommand.DevPassphrase // the development accounts' known passphrase
-                    : Passphrase.Resolve(parse, passphraseFile, payer, confirm: false, output, out exit);
-                if (passphrase is null)
-                {
-                    return exit;
-                }
-
                 try
                 {
-                    options = options with { Payment = new ModulusPaymentOptions(keyRing().Unlock(payer, passphrase).Signer, parse.GetValue(maxPrice)!) { Tally = PaidTally.Load() } };
+                    if (Passphrase.Unlock(parse, passphraseFile, keyRing(), payer, output, out var exit) is not { } unlocked)
+                    {
+                        return exit;
+                    }
+
+                    payerKey = unlocked;
+                    options = options with { Payment = new ModulusPaymentOptions(unlocked.Signer, parse.GetValue(maxPrice)!) { Tally = PaidTally.Load() } };
                 }
                 catch (KeyRingException ex)
                 {
@@ -92,15 +89,16 @@ internal static class CallCommand
 
             if (parse.GetValue(key) is { } keyName)
             {
-                var passphrase = Passphrase.Resolve(parse, passphraseFile, keyName, confirm: false, output, out var exit);
-                if (passphrase is null)
-                {
-                    return exit;
-                }
-
                 try
                 {
-                    options = options with { Signer = keyRing().Unlock(keyName, passphrase).Signer };
+                    // With --pay the payer is this key: unlocked once (a keystore's scrypt is slow on purpose).
+                    var exit = 0;
+                    if ((payerKey ?? Passphrase.Unlock(parse, passphraseFile, keyRing(), keyName, output, out exit)) is not { } unlocked)
+                    {
+                        return exit;
+                    }
+
+                    options = options with { Signer = unlocked.Signer };
                 }
                 catch (KeyRingException ex)
                 {
