@@ -121,6 +121,71 @@ public sealed class ModulusClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Streams <c>module</c> or <c>module/endpoint</c> called with positional arguments.</summary>
+    public IAsyncEnumerable<Value> StreamAsync(string target, params Value[] args) => StreamAsync(target, args, null);
+
+    /// <summary>
+    /// Calls an endpoint and yields its answer's items as they arrive: a streaming endpoint's
+    /// (<see cref="EndpointSchema.Streaming"/>) one by one, any other's single result as one item.
+    /// Over gRPC and TCP; UDP refuses (FAILED_PRECONDITION). Leaving the loop early, cancelling
+    /// <paramref name="cancellationToken"/> or passing the deadline
+    /// (<see cref="ModulusCallOptions.Timeout"/>, which covers the whole stream) stops the module's
+    /// producer on the host. A slow reader slows the producer: nothing unbounded queues on the way.
+    /// </summary>
+    /// <exception cref="ModulusException">The call failed, before its first item or after some.</exception>
+    public IAsyncEnumerable<Value> StreamAsync(
+        string target,
+        IReadOnlyList<Value>? args,
+        IReadOnlyDictionary<string, Value>? kwargs,
+        ModulusCallOptions? options = null,
+        CancellationToken cancellationToken = default) => StreamItemsAsync(target, args, kwargs, options, cancellationToken);
+
+    private async IAsyncEnumerable<Value> StreamItemsAsync(
+        string target,
+        IReadOnlyList<Value>? args,
+        IReadOnlyDictionary<string, Value>? kwargs,
+        ModulusCallOptions? options,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var (module, endpoint) = ParseTarget(target);
+        var deadline = DateTimeOffset.UtcNow + (options?.Timeout ?? _options.DefaultTimeout);
+        var request = CallMapper.ToMessage(new ModuleCall(module, endpoint, args ?? [], kwargs ?? NoKwargs)
+        {
+            RequestId = (ulong)Interlocked.Increment(ref _nextId),
+            Deadline = deadline,
+        });
+        request.Stream = true;
+        if (_options.Signer is { } signer)
+        {
+            CallSignature.Sign(request, signer, await HostAsync(cancellationToken).ConfigureAwait(false), _options.Clock.GetUtcNow());
+        }
+
+        var payment = _options.Payment is { } pay ? await PayAsync(pay, request, module, cancellationToken).ConfigureAwait(false) : null;
+        var settled = false;
+        try
+        {
+            await foreach (var response in _transport.StreamAsync(request, deadline.UtcDateTime, cancellationToken).ConfigureAwait(false))
+            {
+                if (response.OutcomeCase == Protocol.V1.CallResponse.OutcomeOneofCase.Item)
+                {
+                    yield return ValueMapper.FromMessage(response.Item);
+                    continue;
+                }
+
+                payment?.Tally.Settle(payment.Key, payment.Price);
+                settled = true;
+            }
+        }
+        finally
+        {
+            if (!settled)
+            {
+                // Ended early or failed: whether the host charged the call is not known here.
+                payment?.Tally.Lose(payment.Key, payment.Price);
+            }
+        }
+    }
+
     /// <summary>Attaches a voucher to a call of a paid module; null when the module is free.</summary>
     private async Task<Reservation?> PayAsync(ModulusPaymentOptions pay, Protocol.V1.CallRequest request, string module, CancellationToken cancellationToken)
     {

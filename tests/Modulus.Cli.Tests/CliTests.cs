@@ -13,7 +13,9 @@ public sealed class CliTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _tree.AddCSharp("util/echo", "public sealed class Echo : Module { public Value Forward(Value v) => v; }", """, "description": "Echoes." """);
-        _tree.AddPython("text/upper", "import modulus\nclass U(modulus.Module):\n    @modulus.endpoint(idempotent=True)\n    def forward(self, text: str, times: int = 1) -> str:\n        return text.upper() * times\n");
+        _tree.AddPython("text/upper", "import modulus\nclass U(modulus.Module):\n    @modulus.endpoint(idempotent=True)\n    def forward(self, text: str, times: int = 1) -> str:\n        return text.upper() * times\n"
+            + "    @modulus.endpoint\n    def letters(self, text: str):\n        yield from text.upper()\n"
+            + "    @modulus.endpoint\n    def counts(self, n: int):\n        for i in range(n):\n            yield {'i': i}\n");
         _tree.Write("broken/module.json", "{ nope");
         _host = await TestHost.StartAsync(_tree);
     }
@@ -49,6 +51,37 @@ public sealed class CliTests : IAsyncLifetime
             Assert.True(code == 0, stderr);
             Assert.Equal("\"six\"", stdout.Trim());
         }
+    }
+
+    [Fact]
+    public async Task CallStream_PrintsTextAsItArrives_AndOtherItemsAsJsonLines()
+    {
+        var tcp = _host.Addresses.Single(a => a.StartsWith("tcp://", StringComparison.Ordinal));
+        foreach (var url in new[] { _host.Address, tcp })
+        {
+            var (code, stdout, stderr) = await RunAsync("call", "text.upper/letters", "héllo", "--stream", "--url", url);
+            Assert.True(code == 0, stderr);
+            Assert.Equal("HÉLLO\n", stdout.ReplaceLineEndings("\n"));
+
+            (code, stdout, stderr) = await RunAsync("call", "text.upper/counts", "3", "--stream", "--url", url);
+            Assert.True(code == 0, stderr);
+            Assert.Equal(["{\"i\":0}", "{\"i\":1}", "{\"i\":2}"], stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        }
+
+        // Without --stream the items come back as one JSON list.
+        var (_, list, _) = await RunAsync("call", "text.upper/letters", "ab", "--url", _host.Address);
+        Assert.Equal("[\"A\",\"B\"]", list.Trim());
+    }
+
+    [Fact]
+    public async Task CallStream_OverUdp_SaysToUseTcpOrGrpc()
+    {
+        var udp = _host.Addresses.Single(a => a.StartsWith("udp://", StringComparison.Ordinal));
+        var (code, stdout, stderr) = await RunAsync("call", "text.upper/letters", "x", "--stream", "--url", udp);
+        Assert.NotEqual(0, code);
+        Assert.Empty(stdout.Trim());
+        Assert.StartsWith("FAILED_PRECONDITION: ", stderr);
+        Assert.Contains("TCP or gRPC", stderr);
     }
 
     [Fact]
@@ -128,7 +161,11 @@ public sealed class CliTests : IAsyncLifetime
         var (_, json, _) = await RunAsync("info", "text.upper", "--json", "--url", _host.Address);
         using var document = JsonDocument.Parse(json);
         Assert.Equal("python", document.RootElement.GetProperty("language").GetString());
-        Assert.True(document.RootElement.GetProperty("endpoints")[0].GetProperty("idempotent").GetBoolean());
+        var endpoints = document.RootElement.GetProperty("endpoints").EnumerateArray().ToDictionary(e => e.GetProperty("name").GetString()!);
+        Assert.True(endpoints["forward"].GetProperty("idempotent").GetBoolean());
+        // A generator endpoint streams, and its signature says so.
+        Assert.True(endpoints["letters"].GetProperty("streaming").GetBoolean());
+        Assert.Contains("letters(text: string) -> stream[any]", stdout);
 
         var (_, echoJson, _) = await RunAsync("info", "util.echo", "--json", "--url", _host.Address);
         using var echo = JsonDocument.Parse(echoJson);

@@ -133,7 +133,7 @@ def encode_voucher(payer, cumulative_amount, signature, signer, receiver, chain_
     return body + _len(7, escrow.encode("ascii"))
 
 
-def encode_call_request(module, endpoint, args, kwargs, deadline_ms=0, request_id=0, auth=None, voucher=None):
+def encode_call_request(module, endpoint, args, kwargs, deadline_ms=0, request_id=0, auth=None, voucher=None, stream=False):
     body = b""
     if request_id:
         body += _key(1, _VARINT) + _varint(request_id)
@@ -150,11 +150,13 @@ def encode_call_request(module, endpoint, args, kwargs, deadline_ms=0, request_i
         body += _len(7, auth)
     if voucher is not None:
         body += _len(8, voucher)
+    if stream:
+        body += _key(9, _VARINT) + _varint(1)
     return body
 
 
 def encode_envelope(request_id, field, payload, pad_to=0):
-    """An Envelope: 2 call_request, 4 list_request, 6 info_request, 9 host_request; padded (field 15) to
+    """An Envelope: 2 call_request, 4 list_request, 6 info_request, 9 host_request, 11 cancel_request; padded (field 15) to
     at least ``pad_to`` bytes, as a UDP host asks: it never answers with more than 3 times the bytes it got."""
     envelope = _key(1, _VARINT) + _varint(request_id) + _len(field, payload)
     missing = pad_to - len(envelope)
@@ -275,12 +277,20 @@ def decode_error(data):
 
 
 def decode_call_response(data):
-    """('result', value) or ('error', (code, message))."""
+    """('result', value), ('error', (code, message)), and for a streamed answer ('item', value) or ('end', items)."""
     for field, _, value in fields(data):
         if field == 2:
             return "result", decode_value(value)
         if field == 3:
             return "error", decode_error(value)
+        if field == 4:
+            return "item", decode_value(value)
+        if field == 5:
+            items = 0
+            for f, _, v in fields(value):
+                if f == 1:
+                    items = v
+            return "end", items
     return "error", (13, "the response carries neither a result nor an error")
 
 
@@ -300,7 +310,7 @@ def decode_module_info(data):
 
 
 def _decode_endpoint(data):
-    endpoint = {"name": "", "parameters": [], "returns": "", "description": "", "idempotent": False}
+    endpoint = {"name": "", "parameters": [], "returns": "", "description": "", "idempotent": False, "streaming": False}
     for field, _, value in fields(data):
         if field == 1:
             endpoint["name"] = bytes(value).decode("utf-8")
@@ -322,6 +332,8 @@ def _decode_endpoint(data):
             endpoint["description"] = bytes(value).decode("utf-8")
         elif field == 5:
             endpoint["idempotent"] = bool(value)
+        elif field == 6:
+            endpoint["streaming"] = bool(value)
     return endpoint
 
 

@@ -172,6 +172,41 @@ class Client:
             raise error(*payload)
         return payload
 
+    def stream(self, target, *args, **kwargs):
+        """Calls MODULE or MODULE/ENDPOINT and yields its answer's items as they arrive (a streaming
+        endpoint's one by one; any other's result as one item). Over tcp:// or grpc://; udp:// refuses.
+        Closing the generator early (``break`` in a ``for``, or ``close()``) stops the module on the host."""
+        return self.stream_with(target, args, kwargs)
+
+    def stream_with(self, target, args=(), kwargs=None, timeout=None):
+        """Like :meth:`stream`, with the arguments as a sequence and a dict, and a timeout in seconds
+        for the whole stream."""
+        if not target or target.startswith("/"):
+            raise InvalidArgument(f"{target!r} names no module; use MODULE or MODULE/ENDPOINT")
+        module, _, endpoint = target.partition("/")
+        timeout = self.timeout if timeout is None else timeout
+        deadline = time.time() + timeout
+        kwargs = kwargs or {}
+        auth = self.sign(module, endpoint or "forward", args, kwargs) if self.signer else None
+        payment = self._pay(module) if self.max_price is not None else None
+        request_id = self._id()
+        request = _wire.encode_call_request(module, endpoint or "forward", args, kwargs, int(deadline * 1000), request_id=request_id,
+                                            auth=auth, voucher=payment[2] if payment else None, stream=True)
+        paid = False
+        try:
+            for outcome, payload in self._transport.stream(request_id, request, deadline, module, endpoint or "forward"):
+                if outcome == "item":
+                    yield payload
+                elif outcome == "error":
+                    raise error(*payload)
+                else:
+                    paid = True
+                    return
+            raise Unavailable("the stream ended without its end; the host may have gone")
+        finally:
+            if payment:
+                self._settle(payment, paid=paid)
+
     def _pay(self, module):
         """(key, price, voucher bytes) for a call of a paid module, or None for a free one."""
         info = self._prices.get(module)
@@ -244,6 +279,10 @@ class _EnvelopeTransport:
     def host_info(self, request_id, host_request, deadline):
         return self._answer(request_id, 9, host_request, 10, deadline)
 
+    def stream(self, request_id, call_request, deadline, module, endpoint):
+        raise error(StatusCode.FAILED_PRECONDITION, f"{module}/{endpoint}: UDP cannot carry a streamed answer (one datagram per answer); "
+                                 "call it over tcp:// or grpc://")
+
     def _answer(self, request_id, field, payload, answer_field, deadline):
         body_field, body = self._exchange(request_id, lambda pad_to: _wire.encode_envelope(request_id, field, payload, pad_to), deadline)
         if body_field == 8:
@@ -280,6 +319,48 @@ class _TcpTransport(_EnvelopeTransport):
                 self.close()
                 raise Unavailable(f"cannot reach tcp://{self._address[0]}:{self._address[1]}: {ex.strerror or ex}; "
                                   "is `modulus serve` running there?")
+
+    def stream(self, request_id, call_request, deadline, module, endpoint):
+        """Yields (outcome, payload) of a streamed answer; holds the connection until the stream ends
+        or is closed, and tells the host to stop the call when it is closed early."""
+        envelope = _wire.encode_envelope(request_id, 2, call_request)
+        address = f"tcp://{self._address[0]}:{self._address[1]}"
+        with self._lock:
+            ended = False
+            try:
+                sock = self._connected(deadline)
+                sock.settimeout(max(deadline - time.time(), 0.001))
+                sock.sendall(struct.pack(">I", len(envelope)) + envelope)
+                while True:
+                    sock.settimeout(max(deadline - time.time(), 0.001))
+                    (length,) = struct.unpack(">I", self._read(sock, 4))
+                    answer_id, body_field, body = _wire.decode_envelope(self._read(sock, length))
+                    if answer_id != request_id:
+                        continue  # what is left of an earlier stream that was stopped
+                    if body_field == 8:
+                        ended = True
+                        yield "error", _wire.decode_error(body)
+                        return
+                    outcome, payload = _wire.decode_call_response(bytes(body))
+                    ended = outcome != "item"
+                    yield outcome, payload
+                    if ended:
+                        return
+            except socket.timeout:
+                self.close()
+                ended = True
+                raise DeadlineExceeded(f"the stream from {address} did not end before the deadline")
+            except OSError as ex:
+                self.close()
+                ended = True
+                raise Unavailable(f"cannot reach {address}: {ex.strerror or ex}; is `modulus serve` running there?")
+            finally:
+                if not ended and self._socket is not None:
+                    cancel = _wire.encode_envelope(request_id, 11, b"")
+                    try:
+                        self._socket.sendall(struct.pack(">I", len(cancel)) + cancel)
+                    except OSError:
+                        self.close()
 
     def _connected(self, deadline):
         if self._socket is None:
@@ -366,6 +447,7 @@ class _GrpcTransport:
         self._list = self._channel.unary_unary("/modulus.v1.ModuleService/ListModules")
         self._info = self._channel.unary_unary("/modulus.v1.ModuleService/GetModuleInfo")
         self._host_info = self._channel.unary_unary("/modulus.v1.ModuleService/GetHostInfo")
+        self._stream_call = self._channel.unary_stream("/modulus.v1.ModuleService/StreamCall")
 
     def call(self, request_id, call_request, deadline):
         return self._invoke(self._call, call_request, deadline)
@@ -378,6 +460,24 @@ class _GrpcTransport:
 
     def host_info(self, request_id, host_request, deadline):
         return self._invoke(self._host_info, host_request, deadline)
+
+    def stream(self, request_id, call_request, deadline, module, endpoint):
+        """Yields (outcome, payload) of a streamed answer; closing it early cancels the RPC, which stops the module."""
+        responses = self._stream_call(call_request, timeout=max(deadline - time.time(), 0.001))
+        items = 0
+        try:
+            for answer in responses:
+                items += 1
+                yield _wire.decode_call_response(answer)
+            yield "end", items
+        except self._grpc.RpcError as ex:
+            code = ex.code().value[0]
+            details = ex.details() or ex.code().name
+            if code == StatusCode.UNAVAILABLE:
+                details = f"cannot reach grpc://{self._target}: {details}; is `modulus serve` running there?"
+            yield "error", (code, details)
+        finally:
+            responses.cancel()
 
     def _invoke(self, method, request, deadline):
         try:

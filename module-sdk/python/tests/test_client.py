@@ -56,6 +56,41 @@ class WireTests(unittest.TestCase):
 
 
 @unittest.skipUnless(URLS, "MODULUS_TEST_URLS names no host")
+class StreamTests(unittest.TestCase):
+    """Streamed answers: the shipped echo modules' `repeat` in C# and Python."""
+
+    def test_a_stream_arrives_item_by_item_over_tcp_and_grpc_and_udp_refuses(self):
+        for url in URLS:
+            for module in ("util.echo", "util.pyecho"):
+                with self.subTest(url=url, module=module), modulus.client.connect(url, timeout=20) as host:
+                    if url.startswith("udp://"):
+                        with self.assertRaisesRegex(modulus.ModulusError, "TCP or gRPC|tcp:// or grpc://") as caught:
+                            list(host.stream(f"{module}/repeat", "x", times=3))
+                        self.assertEqual(caught.exception.code, modulus.StatusCode.FAILED_PRECONDITION)
+                        continue
+                    self.assertEqual(["hé"] * 50, list(host.stream(f"{module}/repeat", "hé", times=50)))
+                    # Called for one value, the endpoint answers with the list of its items.
+                    self.assertEqual([1, 1], host.call(f"{module}/repeat", 1, times=2))
+                    endpoint = next(e for e in host.info(module)["endpoints"] if e["name"] == "repeat")
+                    self.assertTrue(endpoint["streaming"])
+
+    def test_stopping_a_stream_early_leaves_the_client_usable(self):
+        for url in (u for u in URLS if not u.startswith("udp://")):
+            with self.subTest(url=url), modulus.client.connect(url, timeout=20) as host:
+                stream = host.stream("util.pyecho/repeat", "y", times=100_000)
+                self.assertEqual(["y", "y"], [next(stream), next(stream)])
+                stream.close()
+                self.assertEqual("after", host.call("util.echo", "after"))
+
+    def test_a_stream_that_fails_raises_the_module_error(self):
+        for url in (u for u in URLS if not u.startswith("udp://")):
+            with self.subTest(url=url), modulus.client.connect(url, timeout=20) as host:
+                with self.assertRaisesRegex(modulus.ModulusError, "times must be") as caught:
+                    list(host.stream("util.echo/repeat", "z", times=-1))
+                self.assertEqual(caught.exception.code, modulus.StatusCode.INVALID_ARGUMENT)
+
+
+@unittest.skipUnless(URLS, "MODULUS_TEST_URLS names no host")
 class CallerTests(unittest.TestCase):
     def test_calls_give_the_same_results_on_every_transport(self):
         value = {"none": None, "bool": True, "int": -(2**63), "float": 0.1, "str": "héllo", "bytes": b"\x00\x01",

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Modules.Util;
 
 /// <summary>The smallest useful module: it answers with its input, so a caller can check the path to a host.</summary>
@@ -14,4 +16,22 @@ public sealed class Echo : Module
         ["caller"] = context.Caller,
         ["deadline_ms"] = context.Deadline is { } d ? (long)(d - DateTimeOffset.UtcNow).TotalMilliseconds : null,
     };
+
+    /// <summary>The value, <paramref name="times"/> times, as a stream.</summary>
+    [Endpoint(Description = "Streams the value back `times` times: checks a streamed answer end to end.", Idempotent = true)]
+    public async IAsyncEnumerable<Value> Repeat(Value value, int times = 3, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (times is < 0 or > 1_000_000)
+        {
+            throw new ModulusException(StatusCode.InvalidArgument, $"times must be 0 to 1,000,000, not {times}");
+        }
+
+        for (var i = 0; i < times; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return value;
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
 }

@@ -22,7 +22,8 @@ internal static class CallCommand
         var pay = new Option<bool>("--pay") { Description = "Pay for a call to a paid module with a voucher signed by --key (default $MODULUS_KEY, else dev0), from your escrow deposit for the host (`modulus pay deposit`)." };
         var maxPrice = new Option<string>("--max-price") { Description = "With --pay: the most to pay for the call, in $GPT; a higher price is refused before anything is signed.", DefaultValueFactory = _ => DefaultMaxPrice };
 
-        var command = new Command("call", "Call a module's endpoint and print the result as JSON.") { target, args, kw, timeout, url, key, passphraseFile, resolve, registry, pay, maxPrice };
+        var stream = new Option<bool>("--stream") { Description = "Print the answer's items as they arrive (a streaming endpoint's; any other's result as one item): text items as they are, others as a JSON line each. Over gRPC or TCP; Ctrl+C stops the module." };
+        var command = new Command("call", "Call a module's endpoint and print the result as JSON.") { target, args, kw, timeout, url, key, passphraseFile, resolve, registry, pay, maxPrice, stream };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var kwargs = new Dictionary<string, Value>(StringComparer.Ordinal);
@@ -61,6 +62,7 @@ internal static class CallCommand
             }
 
             var options = new ModulusClientOptions();
+            Modulus.Client.Keys.UnlockedKey? payerKey = null;
             if (parse.GetValue(pay))
             {
                 if (!Modules.GptAmount.TryParse(parse.GetValue(maxPrice), out _, out var priceError))
@@ -69,19 +71,15 @@ internal static class CallCommand
                 }
 
                 var payer = parse.GetValue(key) ?? CliEnvironment.Key ?? RegistryAccess.DefaultKey;
-                var explicitPassphrase = parse.GetValue(passphraseFile) is not null || CliEnvironment.Passphrase is not null;
-                var exit = 0;
-                var passphrase = !explicitPassphrase && payer.StartsWith("dev", StringComparison.Ordinal)
-                    ? ChainCommand.DevPassphrase // the development accounts' known passphrase
-                    : Passphrase.Resolve(parse, passphraseFile, payer, confirm: false, output, out exit);
-                if (passphrase is null)
-                {
-                    return exit;
-                }
-
                 try
                 {
-                    options = options with { Payment = new ModulusPaymentOptions(keyRing().Unlock(payer, passphrase).Signer, parse.GetValue(maxPrice)!) { Tally = PaidTally.Load() } };
+                    if (Passphrase.Unlock(parse, passphraseFile, keyRing(), payer, output, out var exit) is not { } unlocked)
+                    {
+                        return exit;
+                    }
+
+                    payerKey = unlocked;
+                    options = options with { Payment = new ModulusPaymentOptions(unlocked.Signer, parse.GetValue(maxPrice)!) { Tally = PaidTally.Load() } };
                 }
                 catch (KeyRingException ex)
                 {
@@ -91,15 +89,16 @@ internal static class CallCommand
 
             if (parse.GetValue(key) is { } keyName)
             {
-                var passphrase = Passphrase.Resolve(parse, passphraseFile, keyName, confirm: false, output, out var exit);
-                if (passphrase is null)
-                {
-                    return exit;
-                }
-
                 try
                 {
-                    options = options with { Signer = keyRing().Unlock(keyName, passphrase).Signer };
+                    // With --pay the payer is this key: unlocked once (a keystore's scrypt is slow on purpose).
+                    var exit = 0;
+                    if ((payerKey ?? Passphrase.Unlock(parse, passphraseFile, keyRing(), keyName, output, out exit)) is not { } unlocked)
+                    {
+                        return exit;
+                    }
+
+                    options = options with { Signer = unlocked.Signer };
                 }
                 catch (KeyRingException ex)
                 {
@@ -108,6 +107,11 @@ internal static class CallCommand
             }
 
             var address = parse.GetValue(url)!;
+            if (parse.GetValue(resolve) && parse.GetValue(stream))
+            {
+                return output.Usage("--stream goes to one host: give it --url (find one with `modulus search` or `modulus info --resolve`) rather than --resolve");
+            }
+
             if (parse.GetValue(resolve))
             {
                 // Every host the registry lists for the version, failing over between them.
@@ -144,6 +148,12 @@ internal static class CallCommand
             {
                 return await ClientAction.RunAsync(output, address, options, async client =>
                 {
+                    if (parse.GetValue(stream))
+                    {
+                        await PrintStreamAsync(output, client.StreamAsync(parse.GetValue(target)!, positional, kwargs, new ModulusCallOptions(TimeSpan.FromSeconds(seconds)), cancellationToken)).ConfigureAwait(false);
+                        return 0;
+                    }
+
                     var result = await client.CallAsync(parse.GetValue(target)!, positional, kwargs, new ModulusCallOptions(TimeSpan.FromSeconds(seconds)), cancellationToken).ConfigureAwait(false);
                     output.Out.WriteLine(ValueJson.Serialize(result));
                     return 0;
@@ -158,6 +168,46 @@ internal static class CallCommand
             }
         });
         return command;
+    }
+
+    /// <summary>
+    /// Prints a stream as it arrives: strings as they are, flushed at once (generated text reads as
+    /// it is made), any other item as a line of JSON; a newline ends text that did not end with one.
+    /// </summary>
+    private static async Task PrintStreamAsync(CliOutput output, IAsyncEnumerable<Value> items)
+    {
+        var midLine = false;
+        try
+        {
+            await foreach (var item in items.ConfigureAwait(false))
+            {
+                if (item.Kind == ValueKind.String)
+                {
+                    var text = item.AsString();
+                    output.Out.Write(text);
+                    midLine = text.Length > 0 ? text[^1] != '\n' : midLine;
+                }
+                else
+                {
+                    if (midLine)
+                    {
+                        output.Out.WriteLine();
+                    }
+
+                    output.Out.WriteLine(ValueJson.Serialize(item));
+                    midLine = false;
+                }
+
+                output.Out.Flush();
+            }
+        }
+        finally
+        {
+            if (midLine)
+            {
+                output.Out.WriteLine();
+            }
+        }
     }
 
     /// <summary>The most `call --pay` pays for one call when --max-price is not given, in $GPT.</summary>

@@ -65,6 +65,7 @@ internal static class InfoCommand
                                 description = e.Description,
                                 returns = e.Returns.ToString(),
                                 idempotent = e.Idempotent,
+                                streaming = e.Streaming,
                                 parameters = e.Parameters.Select(p => new { name = p.Name, type = p.Type.ToString(), required = p.Required, @default = p.Default }),
                             }),
                         },

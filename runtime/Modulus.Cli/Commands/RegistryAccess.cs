@@ -100,27 +100,8 @@ internal sealed class RegistryAccess
         return new RegistryContracts(web3, deployment);
     }
 
-    private UnlockedKey? Unlock(ParseResult parse, CliOutput output, KeyRing keyRing, string keyName, out int exitCode)
-    {
-        exitCode = 0;
-        keyRing.Get(keyName); // a missing key is reported as such, before any passphrase is asked for
-        var explicitPassphrase = parse.GetValue(PassphraseFile) is not null || CliEnvironment.Passphrase is not null;
-        if (!explicitPassphrase && keyName.StartsWith("dev", StringComparison.Ordinal))
-        {
-            // The development accounts are stored with a known passphrase: they are public test keys.
-            try
-            {
-                return keyRing.Unlock(keyName, ChainCommand.DevPassphrase);
-            }
-            catch (KeyRingException)
-            {
-                keyRing.Get(keyName);
-            }
-        }
-
-        var passphrase = Passphrase.Resolve(parse, PassphraseFile, keyName, confirm: false, output, out exitCode);
-        return passphrase is null ? null : keyRing.Unlock(keyName, passphrase);
-    }
+    private UnlockedKey? Unlock(ParseResult parse, CliOutput output, KeyRing keyRing, string keyName, out int exitCode) =>
+        Passphrase.Unlock(parse, PassphraseFile, keyRing, keyName, output, out exitCode);
 
     public RegistryClient Client(ParseResult parse) => new(parse.GetValue(Registry)!);
 }

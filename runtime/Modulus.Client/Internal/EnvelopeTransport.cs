@@ -11,6 +11,10 @@ namespace Modulus.Client.Internal;
 internal abstract class EnvelopeTransport(ModulusAddress address) : IModulusTransport
 {
     private readonly ConcurrentDictionary<ulong, TaskCompletionSource<Envelope>> _pending = new();
+    private readonly ConcurrentDictionary<ulong, PendingStream> _streams = new();
+
+    /// <summary>How many messages of one stream wait here for its reader before the connection's reading waits too.</summary>
+    private const int StreamBuffer = 64;
 
     protected ModulusAddress Address { get; } = address;
 
@@ -18,6 +22,84 @@ internal abstract class EnvelopeTransport(ModulusAddress address) : IModulusTran
     {
         var response = await ExchangeAsync(new Envelope { CallRequest = request }, deadlineUtc, cancellationToken).ConfigureAwait(false);
         return response.BodyCase == Envelope.BodyOneofCase.CallResponse ? response.CallResponse : throw Unexpected(response);
+    }
+
+    public virtual async IAsyncEnumerable<CallResponse> StreamAsync(CallRequest request, DateTime deadlineUtc, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var envelope = new Envelope { CallRequest = request };
+        using var stream = new PendingStream(deadlineUtc);
+        do
+        {
+            envelope.Id = NewId();
+        }
+        while (_pending.ContainsKey(envelope.Id) || !_streams.TryAdd(envelope.Id, stream));
+
+        request.Id = envelope.Id;
+        request.Stream = true;
+        var ended = false;
+        try
+        {
+            if (deadlineUtc <= DateTime.UtcNow)
+            {
+                throw new ModulusException(StatusCode.DeadlineExceeded, "the call's deadline passed before it was sent");
+            }
+
+            await SendAsync(envelope, stream.Ended, deadlineUtc, cancellationToken).ConfigureAwait(false);
+            while (true)
+            {
+                var response = await NextAsync(stream, cancellationToken).ConfigureAwait(false);
+                if (response.OutcomeCase is CallResponse.OutcomeOneofCase.Error)
+                {
+                    ended = true;
+                    throw new ModulusException((StatusCode)response.Error.Code, response.Error.Message);
+                }
+
+                if (response.OutcomeCase is not CallResponse.OutcomeOneofCase.Item)
+                {
+                    ended = true;
+                    yield return response;
+                    yield break;
+                }
+
+                yield return response;
+            }
+        }
+        finally
+        {
+            _streams.TryRemove(envelope.Id, out _);
+            if (!ended)
+            {
+                // The caller stopped reading (or the stream failed here): the host stops producing.
+                await CancelAsync(envelope.Id).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Tells the host to stop the call with this id; best effort, never throws.</summary>
+    protected virtual Task CancelAsync(ulong id) => Task.CompletedTask;
+
+    private async Task<CallResponse> NextAsync(PendingStream stream, CancellationToken cancellationToken)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stream.Deadline);
+        Envelope envelope;
+        try
+        {
+            envelope = await stream.Messages.Reader.ReadAsync(either.Token).ConfigureAwait(false);
+        }
+        catch (System.Threading.Channels.ChannelClosedException ex)
+        {
+            throw ex.InnerException as ModulusException ?? new ModulusException(StatusCode.Unavailable, $"the stream from {Address} ended without its end");
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new ModulusException(StatusCode.Cancelled, "the call was cancelled");
+        }
+        catch (OperationCanceledException)
+        {
+            throw new ModulusException(StatusCode.DeadlineExceeded, $"the stream from {Address} did not end before the deadline");
+        }
+
+        return envelope.BodyCase == Envelope.BodyOneofCase.CallResponse ? envelope.CallResponse : throw Unexpected(envelope);
     }
 
     public async Task<ListModulesResponse> ListAsync(CancellationToken cancellationToken)
@@ -52,9 +134,30 @@ internal abstract class EnvelopeTransport(ModulusAddress address) : IModulusTran
         }
     }
 
+    /// <summary>
+    /// Hands an arriving envelope to the call or the stream waiting for it. A stream's messages wait
+    /// in a small buffer; when its reader is slower than its host, this waits too (and with it the
+    /// connection's other calls), until the stream's deadline, after which the stream is dropped.
+    /// </summary>
+    protected ValueTask DeliverAsync(Envelope response)
+    {
+        if (!_streams.TryGetValue(response.Id, out var stream))
+        {
+            Deliver(response);
+            return ValueTask.CompletedTask;
+        }
+
+        return stream.Messages.Writer.TryWrite(response) ? ValueTask.CompletedTask : stream.WriteAsync(response);
+    }
+
     /// <summary>Fails every call waiting for an answer (the connection is gone).</summary>
     protected void FailAll(ModulusException error)
     {
+        foreach (var stream in _streams.Values)
+        {
+            stream.Messages.Writer.TryComplete(error);
+        }
+
         foreach (var id in _pending.Keys)
         {
             if (_pending.TryRemove(id, out var waiter))
@@ -122,4 +225,43 @@ internal abstract class EnvelopeTransport(ModulusAddress address) : IModulusTran
     private ModulusException Unexpected(Envelope response) => response.BodyCase == Envelope.BodyOneofCase.Error
         ? new ModulusException((StatusCode)response.Error.Code, response.Error.Message)
         : new ModulusException(StatusCode.Internal, $"{Address} answered with {response.BodyCase}, which does not answer the request");
+
+    /// <summary>A stream's messages on their way to its reader, and its deadline.</summary>
+    private sealed class PendingStream : IDisposable
+    {
+        private readonly CancellationTokenSource _deadline = new();
+        private readonly TaskCompletionSource<Envelope> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public PendingStream(DateTime deadlineUtc)
+        {
+            var left = deadlineUtc - DateTime.UtcNow;
+            _deadline.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        }
+
+        public System.Threading.Channels.Channel<Envelope> Messages { get; } = System.Threading.Channels.Channel.CreateBounded<Envelope>(
+            new System.Threading.Channels.BoundedChannelOptions(StreamBuffer) { SingleReader = true, SingleWriter = true });
+
+        public CancellationToken Deadline => _deadline.Token;
+
+        /// <summary>Never completes: a stream's request is sent once (the raw transports resend only single answers).</summary>
+        public Task<Envelope> Ended => _ended.Task;
+
+        public async ValueTask WriteAsync(Envelope response)
+        {
+            try
+            {
+                await Messages.Writer.WriteAsync(response, _deadline.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or System.Threading.Channels.ChannelClosedException or ObjectDisposedException)
+            {
+                // Its reader is gone or past its deadline: the message is dropped.
+            }
+        }
+
+        public void Dispose()
+        {
+            Messages.Writer.TryComplete();
+            _deadline.Dispose();
+        }
+    }
 }

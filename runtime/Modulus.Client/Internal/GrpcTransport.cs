@@ -31,6 +31,14 @@ internal sealed class GrpcTransport : IModulusTransport
             response => response.ToByteArray(),
             EnvelopeReader.ParseDeep<CallResponse>));
 
+    /// <summary><c>StreamCall</c>, its answers read as <see cref="CallMethod"/>'s are.</summary>
+    private static readonly Method<CallRequest, CallResponse> StreamCallMethod = new(
+        MethodType.ServerStreaming,
+        ModuleService.Descriptor.FullName,
+        "StreamCall",
+        CallMethod.RequestMarshaller,
+        CallMethod.ResponseMarshaller);
+
     private readonly GrpcChannel _channel;
     private readonly CallInvoker _invoker;
     private readonly ModuleService.ModuleServiceClient _client;
@@ -59,6 +67,33 @@ internal sealed class GrpcTransport : IModulusTransport
         try
         {
             return await _invoker.AsyncUnaryCall(CallMethod, null, new CallOptions(deadline: deadlineUtc, cancellationToken: cancellationToken), request).ResponseAsync.ConfigureAwait(false);
+        }
+        catch (RpcException ex)
+        {
+            throw Translate(ex);
+        }
+    }
+
+    public async IAsyncEnumerable<CallResponse> StreamAsync(CallRequest request, DateTime deadlineUtc, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // Disposing the call (leaving the loop early) resets the HTTP/2 stream: the host's call is cancelled.
+        using var call = _invoker.AsyncServerStreamingCall(StreamCallMethod, null, new CallOptions(deadline: deadlineUtc, cancellationToken: cancellationToken), request);
+        ulong items = 0;
+        while (await NextAsync(call.ResponseStream, cancellationToken).ConfigureAwait(false))
+        {
+            items++;
+            yield return call.ResponseStream.Current;
+        }
+
+        // gRPC ends a stream with its status rather than a message: OK is the end.
+        yield return Protocol.CallMapper.End(request.Id, items);
+    }
+
+    private async Task<bool> NextAsync(IAsyncStreamReader<CallResponse> responses, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await responses.MoveNext(cancellationToken).ConfigureAwait(false);
         }
         catch (RpcException ex)
         {

@@ -52,6 +52,32 @@ internal sealed class TcpTransport(ModulusAddress address) : EnvelopeTransport(a
         }
     }
 
+    protected override async Task CancelAsync(ulong id)
+    {
+        if (_connection is not { IsOpen: true } connection)
+        {
+            return;
+        }
+
+        try
+        {
+            await _writeGate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                TcpFraming.WriteFrame(connection.Writer, new Envelope { Id = id, CancelRequest = new CancelRequest() });
+                await connection.Writer.FlushAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                _writeGate.Release();
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The connection is gone, and with it the host's call.
+        }
+    }
+
     private async Task<Connection> ConnectAsync(DateTime deadlineUtc, CancellationToken cancellationToken)
     {
         if (_connection is { IsOpen: true } open)
@@ -107,7 +133,7 @@ internal sealed class TcpTransport(ModulusAddress address) : EnvelopeTransport(a
                 {
                     while (TcpFraming.TryReadFrame(ref buffer, MaxResponseBytes, out var payload))
                     {
-                        Deliver(TcpFraming.ParseEnvelope(payload));
+                        await DeliverAsync(TcpFraming.ParseEnvelope(payload)).ConfigureAwait(false);
                     }
 
                     if (result.IsCompleted)

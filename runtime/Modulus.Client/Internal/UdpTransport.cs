@@ -25,6 +25,11 @@ internal sealed class UdpTransport(ModulusAddress address) : EnvelopeTransport(a
     private Socket? _socket;
     private Task? _receiving;
 
+    /// <summary>UDP answers with one datagram: a stream is refused here, before anything is sent.</summary>
+    public override IAsyncEnumerable<CallResponse> StreamAsync(CallRequest request, DateTime deadlineUtc, CancellationToken cancellationToken) =>
+        throw new ModulusException(StatusCode.FailedPrecondition,
+            $"{request.Module}/{(string.IsNullOrEmpty(request.Endpoint) ? "forward" : request.Endpoint)}: UDP cannot carry a streamed answer (one datagram per answer); call it over TCP or gRPC (tcp://… or grpc://…)");
+
     public override async ValueTask DisposeAsync()
     {
         _socket?.Dispose();

@@ -29,6 +29,8 @@ internal sealed class TcpConnectionHandler(CallDispatcher dispatcher, IOptions<M
         using var slots = new SemaphoreSlim(settings.MaxCallsPerConnection);
         using var timer = new ReadDeadline(connection.Transport.Input);
         var inFlight = new List<Task>();
+        // The streamed calls in flight, by id, so that a CancelRequest can stop one.
+        var streams = new System.Collections.Concurrent.ConcurrentDictionary<ulong, CancellationTokenSource>();
         var input = connection.Transport.Input;
         var partialFrame = false;
         // A timer that fired just after its read returned cancels the next read instead: ignore that one.
@@ -93,9 +95,20 @@ internal sealed class TcpConnectionHandler(CallDispatcher dispatcher, IOptions<M
                             continue;
                         }
 
+                        if (read.Envelope!.BodyCase == Envelope.BodyOneofCase.CancelRequest)
+                        {
+                            // Read before waiting for a slot: a caller whose streams fill every slot can still stop one.
+                            if (streams.TryGetValue(read.Envelope.Id, out var stopping))
+                            {
+                                stopping.Cancel();
+                            }
+
+                            continue;
+                        }
+
                         await slots.WaitAsync(closed).ConfigureAwait(false);
                         inFlight.RemoveAll(t => t.IsCompleted);
-                        inFlight.Add(AnswerAsync(read.Envelope!, peer, responses.Writer, slots, closed));
+                        inFlight.Add(AnswerAsync(read.Envelope!, peer, responses.Writer, slots, streams, closed));
                     }
 
                     if (tooLargeAnswer is not null)
@@ -173,21 +186,40 @@ internal sealed class TcpConnectionHandler(CallDispatcher dispatcher, IOptions<M
         }
     }
 
-    private async Task AnswerAsync(Envelope request, string? peer, ChannelWriter<Envelope> responses, SemaphoreSlim slots, CancellationToken closed)
+    private async Task AnswerAsync(Envelope request, string? peer, ChannelWriter<Envelope> responses, SemaphoreSlim slots, System.Collections.Concurrent.ConcurrentDictionary<ulong, CancellationTokenSource> streams, CancellationToken closed)
     {
         try
         {
             if (request.CallRequest is { Stream: true } call)
             {
                 // A streamed answer: a frame per item with the call's id, then its end (or error)
-                // frame. The bounded response queue is the back-pressure on the module.
+                // frame. The bounded response queue is the back-pressure on the module (and, on
+                // one connection, on the calls that share it).
                 call.Id = request.Id;
-                var end = await dispatcher.StreamAsync(
-                    call,
-                    peer,
-                    (item, ct) => responses.WriteAsync(new Envelope { Id = request.Id, CallResponse = CallMapper.Item(request.Id, item) }, ct),
-                    closed).ConfigureAwait(false);
-                await responses.WriteAsync(new Envelope { Id = request.Id, CallResponse = end }, closed).ConfigureAwait(false);
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(closed);
+                if (!streams.TryAdd(request.Id, stop))
+                {
+                    await responses.WriteAsync(new Envelope { Id = request.Id, CallResponse = CallMapper.Failure(request.Id, Sdk.StatusCode.InvalidArgument, $"a call with id {request.Id} is already streaming on this connection; give each call its own id") }, closed).ConfigureAwait(false);
+                    return;
+                }
+
+                try
+                {
+                    var end = await dispatcher.StreamAsync(
+                        call,
+                        peer,
+                        (item, ct) => responses.WriteAsync(new Envelope { Id = request.Id, CallResponse = CallMapper.Item(request.Id, item) }, ct),
+                        stop.Token).ConfigureAwait(false);
+                    if (!stop.IsCancellationRequested)
+                    {
+                        await responses.WriteAsync(new Envelope { Id = request.Id, CallResponse = end }, closed).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    streams.TryRemove(request.Id, out _);
+                }
+
                 return;
             }
 
