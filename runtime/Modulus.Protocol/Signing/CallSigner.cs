@@ -36,8 +36,7 @@ public abstract class CallSigner
 
     private sealed class PrivateKeySigner : CallSigner
     {
-        private static readonly EthereumMessageSigner Signer = new();
-        private readonly EthECKey _key;
+        private readonly NBitcoin.Secp256k1.ECPrivKey _key;
 
         public PrivateKeySigner(byte[] privateKey)
         {
@@ -46,29 +45,19 @@ public abstract class CallSigner
                 throw new ArgumentException($"A secp256k1 private key is 32 bytes, not {privateKey.Length}.", nameof(privateKey));
             }
 
-            _key = new EthECKey(privateKey, isPrivate: true);
-            Address = _key.GetPublicAddress();
+            if (!NBitcoin.Secp256k1.Context.Instance.TryCreateECPrivKey(privateKey, out var key) || key is null)
+            {
+                throw new ArgumentException("The bytes are not a secp256k1 private key (zero, or not below the curve order).", nameof(privateKey));
+            }
+
+            _key = key;
+            Address = Secp256k1.AddressOf(key);
         }
 
         public override string Address { get; }
 
-        public override byte[] SignPersonal(ReadOnlySpan<byte> digest) => Convert.FromHexString(Signer.Sign(digest.ToArray(), _key)[2..]);
+        public override byte[] SignPersonal(ReadOnlySpan<byte> digest) => Secp256k1.Sign(_key, Secp256k1.PersonalMessageHash(digest));
 
-        public override byte[] SignHash(ReadOnlySpan<byte> hash)
-        {
-            if (hash.Length != 32)
-            {
-                throw new ArgumentException($"A hash to sign is 32 bytes, not {hash.Length}.", nameof(hash));
-            }
-
-            var signature = _key.SignAndCalculateV(hash.ToArray());
-            var bytes = new byte[65];
-            var r = signature.R.AsSpan();
-            var s = signature.S.AsSpan();
-            r.CopyTo(bytes.AsSpan(32 - r.Length, r.Length));
-            s.CopyTo(bytes.AsSpan(64 - s.Length, s.Length));
-            bytes[64] = signature.V[0];
-            return bytes;
-        }
+        public override byte[] SignHash(ReadOnlySpan<byte> hash) => Secp256k1.Sign(_key, hash);
     }
 }

@@ -69,6 +69,39 @@ public static class Secp256k1
         return AddressUtil.Current.ConvertToChecksumAddress(Convert.ToHexString(keyHash, 12, 20));
     }
 
+    /// <summary>
+    /// Signs a 32-byte hash: 65 bytes r, s (low, as libsecp256k1 always makes it), v 27 or 28, with
+    /// RFC 6979 nonces, so the same key and hash give the same bytes as any Ethereum signer. NBitcoin's
+    /// port of libsecp256k1 rather than Nethereum's BouncyCastle signer, which took milliseconds per
+    /// signature and made a signed call's latency mostly the client's signing (see BENCHMARKS.md).
+    /// </summary>
+    public static byte[] Sign(ECPrivKey key, ReadOnlySpan<byte> hash)
+    {
+        if (hash.Length != 32)
+        {
+            throw new ArgumentException($"A hash to sign is 32 bytes, not {hash.Length}.", nameof(hash));
+        }
+
+        if (!key.TrySignRecoverable(hash, out var signature) || signature is null)
+        {
+            throw new InvalidOperationException("secp256k1 could not sign the hash");
+        }
+
+        var bytes = new byte[65];
+        signature.WriteToSpanCompact(bytes.AsSpan(0, 64), out var recoveryId);
+        bytes[64] = (byte)(27 + recoveryId);
+        return bytes;
+    }
+
+    /// <summary>The checksummed address of a private key.</summary>
+    public static string AddressOf(ECPrivKey key)
+    {
+        Span<byte> point = stackalloc byte[65];
+        key.CreatePubKey().WriteToSpan(compressed: false, point, out _);
+        var keyHash = Sha3Keccack.Current.CalculateHash(point[1..].ToArray());
+        return AddressUtil.Current.ConvertToChecksumAddress(Convert.ToHexString(keyHash, 12, 20));
+    }
+
     /// <summary>The hash an Ethereum wallet signs for a 32-byte message: keccak256("\x19Ethereum Signed Message:\n32" message).</summary>
     public static byte[] PersonalMessageHash(ReadOnlySpan<byte> message)
     {
