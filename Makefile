@@ -26,7 +26,8 @@ test: build contracts-test
 	$(DOTNET) test Modulus.sln -c $(CONFIG) --no-build -nologo
 
 # The registry contracts' invariant tests (registry/contracts/test/*.t.sol) under forge, compiled by
-# the pinned solc; runs and depth are bounded in foundry.toml (about 20 s on 2 cores).
+# the pinned solc through the IR pipeline (about a minute to compile on 2 cores); runs and depth
+# are bounded in foundry.toml (about 20 s of fuzzing).
 contracts-test: deps
 	cd registry/contracts && npx --no-install forge test
 

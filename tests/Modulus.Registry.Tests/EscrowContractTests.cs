@@ -106,7 +106,10 @@ public sealed class EscrowContractTests(AnvilFixture anvil) : ChainTest(anvil)
         var paid = Assert.Single(first.DecodeAllEvents<RedeemedEvent>()).Event;
         // Default: host 70%, stakers 10%, owner 20%; nobody stakes on alpha, so the owner gets 30%.
         Assert.Equal((10 * Gpt, 7 * Gpt, 3 * Gpt, BigInteger.Zero), (paid.Amount, paid.HostAmount, paid.OwnerAmount, paid.StakersAmount));
-        Assert.Equal(Deployer.Account, paid.Owner, StringComparer.OrdinalIgnoreCase);
+        // The event leaves the owner out: it is the registry's, as the escrow looks it up by hash.
+        Assert.Equal(Deployer.Account, await Deployer.OwnerOfHashAsync("alpha"), StringComparer.OrdinalIgnoreCase);
+        Assert.Equal(Deployer.Account, await Deployer.OwnerOfAsync("alpha"), StringComparer.OrdinalIgnoreCase);
+        Assert.Equal("0x0000000000000000000000000000000000000000", await Deployer.OwnerOfHashAsync("nobody"));
 
         // A later voucher pays only the increase over the one redeemed.
         var second = Assert.Single((await bob.RedeemAsync([Sign("alpha", 25 * Gpt)])).DecodeAllEvents<RedeemedEvent>()).Event;
@@ -354,6 +357,28 @@ public sealed class EscrowContractTests(AnvilFixture anvil) : ChainTest(anvil)
         Assert.Equal(
             await Deployer.TotalHeldAsync() + 8 * Gpt + 52 * Gpt,
             await Deployer.BalanceOfAsync(Deployer.Deployment.Staking));
+    }
+
+    [Fact]
+    public async Task Credit_IsTheEscrowsAlone_AndAnEscrowForAStakingContractBoundToAnotherOneIsRefused()
+    {
+        Assert.Equal(Deployer.Deployment.Escrow, await Deployer.Web3.QueryAsync<StakingEscrowFunction, string>(Deployer.Deployment.Staking, new StakingEscrowFunction()), StringComparer.OrdinalIgnoreCase);
+        await carol.Stake("alpha", 10 * Gpt);
+        var notEscrow = await RevertsWithAsync<NotEscrowError>(() => Deployer.Web3.SendAsync(
+            Deployer.Deployment.Staking, new CreditFunction { Module = ModuleId.Of("alpha"), Amount = Gpt }, CancellationToken.None));
+        Assert.Equal(Deployer.Account, notEscrow.Caller, StringComparer.OrdinalIgnoreCase);
+        Assert.Equal(BigInteger.Zero, await carol.ClaimableAsync("alpha", Carol.Account));
+
+        // A second escrow on the same staking contract would have its stakers' shares refused: its
+        // constructor reverts (Nethereum reports a deployment's revert as the RPC error of its gas estimate).
+        var rpc = await Assert.ThrowsAsync<Nethereum.JsonRpc.Client.RpcResponseException>(() => Deployer.Web3.Eth.GetContractDeploymentHandler<CallEscrowDeployment>()
+            .SendRequestAndWaitForReceiptAsync(new CallEscrowDeployment
+            {
+                Token = Deployer.Deployment.Token, Registry = Deployer.Deployment.Registry, Staking = Deployer.Deployment.Staking, ThawPeriod = 60,
+            }));
+        var revert = new SmartContractCustomErrorRevertException(rpc.RpcError.Data.ToString());
+        Assert.True(revert.IsCustomErrorFor<StakingForAnotherEscrowError>(), rpc.Message);
+        Assert.Equal(Deployer.Deployment.Escrow, revert.DecodeError<StakingForAnotherEscrowError>().Escrow, StringComparer.OrdinalIgnoreCase);
     }
 
     [Fact]

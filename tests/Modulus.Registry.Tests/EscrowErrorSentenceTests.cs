@@ -16,7 +16,7 @@ public sealed class EscrowErrorSentenceTests
     public static TheoryData<string, string> Errors()
     {
         var data = new TheoryData<string, string>();
-        foreach (var (contract, only) in new[] { ("CallEscrow", (string[]?)null), ("ModuleStaking", ["NoCountingStake", "NothingToClaim"]) })
+        foreach (var (contract, only) in new[] { ("CallEscrow", (string[]?)null), ("ModuleStaking", ["NoCountingStake", "NothingToClaim", "NotEscrow"]) })
         {
             using var stream = typeof(ContractErrors).Assembly.GetManifestResourceStream($"artifacts/{contract}.json")!;
             using var artifact = JsonDocument.Parse(stream);

@@ -36,6 +36,7 @@ public static class ContractErrors
             ?? Try<NoStakeError>(_ => "you have no counting stake on this module: stake first (`modulus stake`); a stake counts from the block after it")
             ?? Try<VoteUnchangedError>(e => $"your vote is already {(VoteDirection)e.Direction} with this weight; nothing changed")
             ?? Try<NoCountingStakeError>(e => $"no stake counts on module 0x{Convert.ToHexStringLower(e.Module)} yet, so there is nobody to distribute rewards to")
+            ?? Try<NotEscrowError>(e => $"{e.Caller} is not the call escrow; only the escrow credits rewards without transferring them in (`distribute` takes anyone's)")
             ?? Try<NothingToClaimError>(_ => "no rewards to claim on this module: stake on a module whose calls are paid, and claim after a redemption")
             ?? Try<InsufficientBalanceError>(e => $"the escrow holds {Gpt(e.Available)} $GPT of yours for this host, less than the {Gpt(e.Requested)} asked to thaw")
             ?? Try<NothingThawingError>(_ => "nothing is thawing for this host: start a withdrawal first (thaw), then withdraw after the thaw period")
@@ -50,6 +51,8 @@ public static class ContractErrors
             ?? Try<HostShareTooLowError>(e => $"a host share of {e.HostBps / 100.0:0.##}% is below the minimum of {e.MinHostBps / 100.0:0.##}%: the host does the work of every call")
             ?? Try<StakersShareTooHighError>(e => $"a stakers' share of {e.StakersBps / 100.0:0.##}% is above the maximum of {e.MaxStakersBps / 100.0:0.##}%")
             ?? Try<SharesOverTotalError>(e => $"host {e.HostBps / 100.0:0.##}% plus stakers {e.StakersBps / 100.0:0.##}% is more than 100%")
+            ?? Try<StakingForAnotherEscrowError>(e => $"the staking contract was deployed for the escrow at {e.Escrow}, not for this one; deploy the staking contract and the escrow together (`modulus chain up`)")
+            ?? Try<StakeStoppedCountingError>(e => $"the staking contract refused the stakers' share of module 0x{Convert.ToHexStringLower(e.Module)} after taking a part of it in the same batch; redeem again")
             ?? Try<Erc20InsufficientBalanceError>(e => $"{e.Sender} holds {Gpt(e.Balance)} $GPT, less than the {Gpt(e.Needed)} needed")
             ?? Try<AccessControlUnauthorizedAccountError>(e => $"{e.Account} lacks the role this needs")
             ?? $"the contract reverted ({ex.Message})";

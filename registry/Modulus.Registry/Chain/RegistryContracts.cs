@@ -77,6 +77,9 @@ public sealed class RegistryContracts(IWeb3 web3, RegistryDeployment deployment)
 
     public Task<string> OwnerOfAsync(string name) => QueryAsync<OwnerOfFunction, string>(Deployment.Registry, new OwnerOfFunction { Name = name });
 
+    /// <summary>The owner as the escrow looks it up: by the name's hash.</summary>
+    public Task<string> OwnerOfHashAsync(string name) => QueryAsync<OwnerOfHashFunction, string>(Deployment.Registry, new OwnerOfHashFunction { NameHash = ModuleId.Of(name) });
+
     internal Task<VersionOutput> GetVersionAsync(string name, string version) =>
         Web3.Eth.GetContractQueryHandler<GetVersionFunction>().QueryDeserializingToObjectAsync<VersionOutput>(new GetVersionFunction { Name = name, Version = version }, Deployment.Registry);
 

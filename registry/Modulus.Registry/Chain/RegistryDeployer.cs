@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Text;
 using Modulus.Registry.Contracts;
+using Nethereum.RPC.Eth.DTOs;
 using Nethereum.Util;
 using Nethereum.Web3;
 
@@ -40,14 +41,26 @@ public static class RegistryDeployer
             .SendRequestAndWaitForReceiptAsync(new GptTokenDeployment { Admin = admin }, cancellationToken).ConfigureAwait(false);
         var registry = await web3.Eth.GetContractDeploymentHandler<ModuleRegistryDeployment>()
             .SendRequestAndWaitForReceiptAsync(new ModuleRegistryDeployment(), cancellationToken).ConfigureAwait(false);
+        // The staking contract takes `credit` from the escrow alone and holds its address as an
+        // immutable (no storage read per redemption), so it needs the address before the escrow
+        // exists: the escrow is the deployer's next contract after it, at the address its nonce
+        // gives. The escrow's constructor checks the binding (StakingForAnotherEscrow), and so
+        // does this method, after the fact.
+        var nonce = await web3.Eth.Transactions.GetTransactionCount.SendRequestAsync(admin, BlockParameter.CreatePending()).ConfigureAwait(false);
+        var escrowAddress = ContractUtils.CalculateContractAddress(admin, nonce.Value + 1);
         var staking = await web3.Eth.GetContractDeploymentHandler<ModuleStakingDeployment>()
             .SendRequestAndWaitForReceiptAsync(
-                new ModuleStakingDeployment { Token = token.ContractAddress, Registry = registry.ContractAddress, Cooldown = (BigInteger)unstakeCooldown.TotalSeconds },
+                new ModuleStakingDeployment { Token = token.ContractAddress, Registry = registry.ContractAddress, Cooldown = (BigInteger)unstakeCooldown.TotalSeconds, Escrow = escrowAddress },
                 cancellationToken).ConfigureAwait(false);
         var escrow = await web3.Eth.GetContractDeploymentHandler<CallEscrowDeployment>()
             .SendRequestAndWaitForReceiptAsync(
                 new CallEscrowDeployment { Token = token.ContractAddress, Registry = registry.ContractAddress, Staking = staking.ContractAddress, ThawPeriod = (BigInteger)escrowThaw.TotalSeconds },
                 cancellationToken).ConfigureAwait(false);
+        if (!string.Equals(escrow.ContractAddress, escrowAddress, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"The escrow was deployed at {escrow.ContractAddress}, not at {escrowAddress} where the staking contract expects it: another transaction from {admin} came between the two deployments.");
+        }
+
         var chainId = await web3.Eth.ChainId.SendRequestAsync().ConfigureAwait(false);
         return new RegistryDeployment(chainId.Value, token.ContractAddress, registry.ContractAddress, staking.ContractAddress, token.BlockNumber.Value)
         {

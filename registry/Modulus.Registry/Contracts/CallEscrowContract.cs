@@ -350,6 +350,10 @@ internal sealed class SharesSetEvent : IEventDTO
     public BigInteger EffectiveFrom { get; set; }
 }
 
+/// <summary>
+/// A voucher paid. The event carries the three parts only: the amount is their sum, and the owner
+/// paid is the registry's owner of the module at that block (NameClaimed, NameTransferred).
+/// </summary>
 [Event("Redeemed")]
 internal sealed class RedeemedEvent : IEventDTO
 {
@@ -365,21 +369,18 @@ internal sealed class RedeemedEvent : IEventDTO
     [Parameter("uint256", "cumulativeAmount", 4, false)]
     public BigInteger CumulativeAmount { get; set; }
 
-    [Parameter("uint256", "amount", 5, false)]
-    public BigInteger Amount { get; set; }
-
-    [Parameter("address", "owner", 6, false)]
-    public string Owner { get; set; } = string.Empty;
-
     /// <summary>The owner's share, plus the stakers' when no stake counted on the module.</summary>
-    [Parameter("uint256", "ownerAmount", 7, false)]
+    [Parameter("uint256", "ownerAmount", 5, false)]
     public BigInteger OwnerAmount { get; set; }
 
-    [Parameter("uint256", "hostAmount", 8, false)]
+    [Parameter("uint256", "hostAmount", 6, false)]
     public BigInteger HostAmount { get; set; }
 
-    [Parameter("uint256", "stakersAmount", 9, false)]
+    [Parameter("uint256", "stakersAmount", 7, false)]
     public BigInteger StakersAmount { get; set; }
+
+    /// <summary>What the voucher paid: the increase of its cumulative amount over the one redeemed before.</summary>
+    public BigInteger Amount => OwnerAmount + HostAmount + StakersAmount;
 }
 
 [Event("RedeemSkipped")]
@@ -506,6 +507,20 @@ internal sealed class StakersShareTooHighError
 
     [Parameter("uint16", "maxStakersBps", 2)]
     public ushort MaxStakersBps { get; set; }
+}
+
+[Error("StakingForAnotherEscrow")]
+internal sealed class StakingForAnotherEscrowError
+{
+    [Parameter("address", "escrow", 1)]
+    public string Escrow { get; set; } = string.Empty;
+}
+
+[Error("StakeStoppedCounting")]
+internal sealed class StakeStoppedCountingError
+{
+    [Parameter("bytes32", "module", 1)]
+    public byte[] Module { get; set; } = [];
 }
 
 [Error("SharesOverTotal")]

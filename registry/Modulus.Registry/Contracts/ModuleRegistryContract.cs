@@ -127,6 +127,14 @@ internal sealed class OwnerOfFunction : FunctionMessage
     public string Name { get; set; } = string.Empty;
 }
 
+/// <summary>The owner by keccak256(name), as the call escrow asks on every redemption.</summary>
+[Function("ownerOfHash", "address")]
+internal sealed class OwnerOfHashFunction : FunctionMessage
+{
+    [Parameter("bytes32", "nameHash", 1)]
+    public byte[] NameHash { get; set; } = [];
+}
+
 [Function("getVersion", typeof(VersionOutput))]
 internal sealed class GetVersionFunction : FunctionMessage
 {

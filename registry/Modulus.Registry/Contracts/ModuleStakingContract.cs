@@ -22,6 +22,11 @@ internal sealed class ModuleStakingDeployment() : ContractDeploymentMessage(Cont
 
     [Parameter("uint256", "cooldown_", 3)]
     public BigInteger Cooldown { get; set; }
+
+    /// <summary>The call escrow, the only account whose <c>credit</c> the staking contract takes:
+    /// deployed next, at an address computed beforehand (see <see cref="Chain.RegistryDeployer"/>).</summary>
+    [Parameter("address", "escrow_", 4)]
+    public string Escrow { get; set; } = string.Empty;
 }
 
 [Function("stake")]

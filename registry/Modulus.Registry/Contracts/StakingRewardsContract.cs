@@ -16,6 +16,21 @@ internal sealed class DistributeFunction : FunctionMessage
     public BigInteger Amount { get; set; }
 }
 
+/// <summary>The call escrow the staking contract takes <c>credit</c> from.</summary>
+[Function("escrow", "address")]
+internal sealed class StakingEscrowFunction : FunctionMessage;
+
+/// <summary>The escrow's distribution; the staking contract refuses it from anyone else (NotEscrow).</summary>
+[Function("credit", "bool")]
+internal sealed class CreditFunction : FunctionMessage
+{
+    [Parameter("bytes32", "module", 1)]
+    public byte[] Module { get; set; } = [];
+
+    [Parameter("uint256", "amount", 2)]
+    public BigInteger Amount { get; set; }
+}
+
 [Function("claim")]
 internal sealed class ClaimRewardsFunction : FunctionMessage
 {
@@ -40,23 +55,22 @@ internal sealed class CountingStakeFunction : FunctionMessage
     public byte[] Module { get; set; } = [];
 }
 
+/// <summary>
+/// A distribution to a module's stakers (the escrow's <c>credit</c> or anyone's <c>distribute</c>).
+/// Who paid is the sender of the same transaction's Transfer to the staking contract, and the
+/// accumulator grew by amount * 1e18 / countingStake: the event does not repeat either.
+/// </summary>
 [Event("RewardsDistributed")]
 internal sealed class RewardsDistributedEvent : IEventDTO
 {
     [Parameter("bytes32", "module", 1, true)]
     public byte[] Module { get; set; } = [];
 
-    [Parameter("address", "from", 2, true)]
-    public string From { get; set; } = string.Empty;
-
-    [Parameter("uint256", "amount", 3, false)]
+    [Parameter("uint256", "amount", 2, false)]
     public BigInteger Amount { get; set; }
 
-    [Parameter("uint256", "countingStake", 4, false)]
+    [Parameter("uint256", "countingStake", 3, false)]
     public BigInteger CountingStake { get; set; }
-
-    [Parameter("uint256", "accPerToken", 5, false)]
-    public BigInteger AccPerToken { get; set; }
 }
 
 [Event("RewardsClaimed")]
@@ -81,3 +95,10 @@ internal sealed class NoCountingStakeError
 
 [Error("NothingToClaim")]
 internal sealed class NothingToClaimError;
+
+[Error("NotEscrow")]
+internal sealed class NotEscrowError
+{
+    [Parameter("address", "caller", 1)]
+    public string Caller { get; set; } = string.Empty;
+}

@@ -26,11 +26,18 @@ import {ModuleStaking} from "./ModuleStaking.sol";
 ///         revocation of a signer and a new split take effect only after `thawPeriod`, so a host
 ///         that redeems within that period is always paid what it was promised.
 ///
-///         Why the voucher holds the module's name, not its hash: the registry answers a module's
-///         owner by name only (`ownerOf(string)`), and the owner must be read at redemption (a name
-///         may change hands). EIP-712 encodes a `string` member as the keccak256 of its bytes, so
-///         the signed struct still carries exactly the registry's key, keccak256(name), while a
-///         wallet shows the signer the name itself.
+///         Why the voucher holds the module's name, not its hash: a wallet shows the signer the
+///         name itself, and EIP-712 encodes a `string` member as the keccak256 of its bytes, so the
+///         signed struct still carries exactly the registry's key, keccak256(name). The escrow
+///         hashes the name once and asks the registry for the owner by that hash (`ownerOfHash`);
+///         the owner is read at every redemption, since a name may change hands.
+///
+///         Gas: a redemption is paid for with every call a host serves, so its path is kept short
+///         (README, "The registry", has the figures). The stakers' share goes to the staking
+///         contract by `credit`, which answers whether any stake counts (no separate look-up of
+///         the counting stake first), and a plain transfer (no allowance for the staking contract
+///         to read); the owner is looked up by the hash the escrow computed anyway; the Redeemed
+///         event leaves out what it would only repeat.
 contract CallEscrow is EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -61,15 +68,17 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
         uint64 nextFrom;
     }
 
-    /// @dev What one batch owes for one module, paid once at the end of the batch. `stakersBps` is
-    ///      0 when no stake counts on the module, so that share falls to the owner.
+    /// @dev What one batch owes for one module, paid once at the end of the batch (but for the
+    ///      first stakers' part, see _split). `stakersBps` is set to 0 when the staking contract
+    ///      refuses the stakers' part (no stake counts on the module): the owner gets it.
     struct Payout {
         bytes32 module;
         address owner;
         uint256 hostBps;
         uint256 stakersBps;
+        bool credited;          // the staking contract took a stakers' part of this batch
         uint256 ownerAmount;
-        uint256 stakersAmount;
+        uint256 stakersAmount;  // stakers' parts after the first, credited at the end
     }
 
     /// @notice Why a voucher in a batch was skipped (and left unconsumed).
@@ -113,14 +122,17 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
     event SharesSet(
         bytes32 indexed module, string name, address indexed owner, uint16 hostBps, uint16 stakersBps, uint16 ownerBps, uint256 effectiveFrom
     );
-    /// @notice `ownerAmount` includes the stakers' share when the module had no counting stake.
+    /// @notice A voucher paid `ownerAmount + hostAmount + stakersAmount`, the increase of its
+    ///         cumulative amount over the one redeemed before. `ownerAmount` includes the stakers'
+    ///         share when no stake counted on the module. Every word of the event costs gas on
+    ///         every redemption, so it leaves out what it would only repeat: the amount (the sum of
+    ///         the three parts) and the owner it was paid to (the registry's owner of the module at
+    ///         that block, which an indexer has from NameClaimed and NameTransferred).
     event Redeemed(
         address indexed payer,
         address indexed receiver,
         bytes32 indexed module,
         uint256 cumulativeAmount,
-        uint256 amount,
-        address owner,
         uint256 ownerAmount,
         uint256 hostAmount,
         uint256 stakersAmount
@@ -144,6 +156,8 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
     error HostShareTooLow(uint16 hostBps, uint16 minHostBps);
     error StakersShareTooHigh(uint16 stakersBps, uint16 maxStakersBps);
     error SharesOverTotal(uint16 hostBps, uint16 stakersBps);
+    error StakingForAnotherEscrow(address escrow);
+    error StakeStoppedCounting(bytes32 module);
 
     constructor(IERC20 token_, ModuleRegistry registry_, ModuleStaking staking_, uint256 thawPeriod_)
         EIP712("Modulus CallEscrow", "1")
@@ -152,9 +166,10 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
         registry = registry_;
         staking = staking_;
         thawPeriod = thawPeriod_;
-        // The stakers' share goes out through staking.distribute, which pulls it from here. An
-        // unlimited allowance is not spent down by OpenZeppelin's ERC-20, so it costs no write per payment.
-        token_.forceApprove(address(staking_), type(uint256).max);
+        // The staking contract believes `credit` from this escrow alone, and fixed its address
+        // before this one existed (its deployer computed it): a staking contract bound to another
+        // address would refuse every stakers' share.
+        if (staking_.escrow() != address(this)) revert StakingForAnotherEscrow(staking_.escrow());
     }
 
     // ---------------------------------------------------------------- payer: money
@@ -262,6 +277,7 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
     function redeem(Voucher[] calldata vouchers, bytes[] calldata signatures) external nonReentrant returns (uint256 paid) {
         if (vouchers.length != signatures.length) revert LengthMismatch(vouchers.length, signatures.length);
         uint256 hostTotal;
+        uint256 stakersTotal;
         Payout[] memory payouts = new Payout[](vouchers.length);
         uint256 count;
         for (uint256 i; i < vouchers.length; ++i) {
@@ -275,29 +291,37 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
                 emit RedeemSkipped(v.payer, msg.sender, module, i, v.cumulativeAmount, reason);
                 continue;
             }
-            Payout memory payout = _payoutFor(payouts, count, module);
-            if (payout.module == bytes32(0)) {
-                address owner = registry.ownerOf(v.module);
+            uint256 j = _payoutIndex(payouts, count, module);
+            if (j == count) {
+                address owner = registry.ownerOfHash(module);
                 if (owner == address(0)) {
                     emit RedeemSkipped(v.payer, msg.sender, module, i, v.cumulativeAmount, SkipReason.UnknownModule);
                     continue;
                 }
-                payout = payouts[count++] = _newPayout(module, owner);
+                _startPayout(payouts[count++], module, owner);
             }
             account.balance -= amount;
             last[module] = v.cumulativeAmount;
-            hostTotal += _split(v, payout, amount);
+            (uint256 hostAmount, uint256 credited) = _split(v, payouts[j], amount);
+            hostTotal += hostAmount;
+            stakersTotal += credited;
             paid += amount;
         }
-        // The token moves once per module (owner, stakers) and once for the host, per batch: every
-        // voucher of a batch is redeemed in the same block, against the same counting stake, so
-        // summing first changes nobody's due (beyond the accumulator's rounding) and saves a
-        // distribution and two transfers per voucher.
+        // The token moves once per module (owner) and once for the stakers and the host, per
+        // batch: every voucher of a batch is redeemed in the same block, against the same counting
+        // stake, so summing first changes nobody's due (beyond the accumulator's rounding) and
+        // saves a distribution and three transfers per voucher.
         for (uint256 j; j < count; ++j) {
             Payout memory payout = payouts[j];
-            if (payout.stakersAmount != 0) staking.distribute(payout.module, payout.stakersAmount);
+            if (payout.stakersAmount != 0) {
+                // The staking contract took this module's first share of the batch, so stake counts;
+                // nothing in this transaction can have changed that since.
+                if (!staking.credit(payout.module, payout.stakersAmount)) revert StakeStoppedCounting(payout.module);
+                stakersTotal += payout.stakersAmount;
+            }
             if (payout.ownerAmount != 0) token.safeTransfer(payout.owner, payout.ownerAmount);
         }
+        if (stakersTotal != 0) token.safeTransfer(address(staking), stakersTotal);
         if (hostTotal != 0) token.safeTransfer(msg.sender, hostTotal);
     }
 
@@ -366,29 +390,44 @@ contract CallEscrow is EIP712, ReentrancyGuardTransient {
         return (amount, SkipReason.NotIncreasing);
     }
 
-    /// @dev The batch's entry for the module, or an empty one (module 0) when it has none yet.
-    function _payoutFor(Payout[] memory payouts, uint256 count, bytes32 module) private pure returns (Payout memory) {
-        for (uint256 j; j < count; ++j) {
-            if (payouts[j].module == module) return payouts[j];
-        }
-        return Payout(bytes32(0), address(0), 0, 0, 0, 0);
+    /// @dev The index of the batch's payout for the module, or `count` when it has none yet.
+    function _payoutIndex(Payout[] memory payouts, uint256 count, bytes32 module) private pure returns (uint256 j) {
+        while (j < count && payouts[j].module != module) ++j;
     }
 
-    function _newPayout(bytes32 module, address owner) private view returns (Payout memory payout) {
-        (uint16 hostBps, uint16 stakersBps,) = sharesOf(module);
-        // Nobody's stake counts: the stakers' share goes to the owner rather than to nobody.
-        if (stakersBps != 0 && staking.countingStake(module) == 0) stakersBps = 0;
-        return Payout(module, owner, hostBps, stakersBps, 0, 0);
+    /// @dev Fills in the batch's (zeroed) payout for a module new to the batch.
+    function _startPayout(Payout memory payout, bytes32 module, address owner) private view {
+        (payout.module, payout.owner) = (module, owner);
+        (payout.hostBps, payout.stakersBps) = _effective(_shares[module]);
     }
 
-    /// @dev Adds the voucher's owner and stakers parts to the module's payout and returns the
-    ///      host's. The owner gets the rounding remainder, so the three add up to `amount` exactly.
-    function _split(Voucher calldata v, Payout memory payout, uint256 amount) private returns (uint256 hostAmount) {
+    /// @dev Splits a voucher's amount, adds the owner's part to the module's payout and emits the
+    ///      voucher's Redeemed event; returns the host's part, and the stakers' part when it was
+    ///      credited here (its tokens are transferred at the end of the batch). The owner gets the
+    ///      rest (the rounding remainder too), so the three add up to `amount` exactly; the host's
+    ///      and the stakers' parts are at most `amount`, since hostBps + stakersBps <= BPS.
+    ///
+    ///      The module's first stakers' part in the batch goes to the staking contract's `credit`
+    ///      at once: its answer, whether any stake counts, must be known before the event says
+    ///      where the part went, and asking with the credit itself saves a call. Refused, that part
+    ///      and the module's later ones in the batch go to the owner; taken, the later ones are
+    ///      summed and credited once, at the end of the batch.
+    function _split(Voucher calldata v, Payout memory payout, uint256 amount) private returns (uint256 hostAmount, uint256 credited) {
         hostAmount = amount * payout.hostBps / BPS;
         uint256 stakersAmount = amount * payout.stakersBps / BPS;
+        if (stakersAmount != 0) {
+            if (payout.credited) {
+                payout.stakersAmount += stakersAmount;
+            } else if (staking.credit(payout.module, stakersAmount)) {
+                payout.credited = true;
+                credited = stakersAmount;
+            } else {
+                payout.stakersBps = 0;
+                stakersAmount = 0;
+            }
+        }
         uint256 ownerAmount = amount - hostAmount - stakersAmount;
         payout.ownerAmount += ownerAmount;
-        payout.stakersAmount += stakersAmount;
-        emit Redeemed(v.payer, msg.sender, payout.module, v.cumulativeAmount, amount, payout.owner, ownerAmount, hostAmount, stakersAmount);
+        emit Redeemed(v.payer, msg.sender, payout.module, v.cumulativeAmount, ownerAmount, hostAmount, stakersAmount);
     }
 }

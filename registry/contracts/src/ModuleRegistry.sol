@@ -149,6 +149,12 @@ contract ModuleRegistry {
         return _owners[keccak256(bytes(name))];
     }
 
+    /// @notice The owner by the name's hash, keccak256(name): for a caller that has the hash already
+    ///         (the call escrow, on every redemption), so the name need not be sent and hashed again.
+    function ownerOfHash(bytes32 nameHash) external view returns (address) {
+        return _owners[nameHash];
+    }
+
     function exists(bytes32 nameHash) external view returns (bool) {
         return _owners[nameHash] != address(0);
     }

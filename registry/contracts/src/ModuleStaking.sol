@@ -14,14 +14,21 @@ import {ModuleRegistry} from "./ModuleRegistry.sol";
 ///         vote at once; and tokens staked in a block count from the next block on, so a stake
 ///         borrowed and repaid within one block (a flash loan) adds nothing to a vote.
 ///
-///         Rewards: anyone (the call escrow, for the stakers' share of paid calls) may `distribute`
-///         $GPT to a module's stakers. It is shared pro rata to the stake that counts when it
-///         arrives, without a loop over stakers: a reward-per-token accumulator per module grows by
-///         amount / counting stake, and each staker's due is its counting stake times the growth
+///         Rewards: anyone may `distribute` $GPT to a module's stakers (and the call escrow, the
+///         stakers' share of paid calls, by `credit`). It is shared pro rata to the stake that
+///         counts when it arrives, without a loop over stakers: a reward-per-token accumulator per
+///         module grows by amount / counting stake, and each staker's due is its counting stake times the growth
 ///         since it last changed (Synthetix / MasterChef style), settled on every stake change.
 ///         Stake made in a block counts from the next block for rewards too, so a stake borrowed
 ///         and repaid around a distribution earns nothing. A module with no counting stake cannot
-///         receive a distribution (NoCountingStake); the escrow pays that share to the module's owner.
+///         receive a distribution (NoCountingStake; `credit` answers false); the escrow pays that share
+///         to the module's owner.
+///
+///         The call escrow, fixed at construction, distributes through `credit` instead: it holds
+///         the tokens already, so it transfers them here itself rather than approving this contract
+///         to pull them (transferFrom would read the allowance, a cold slot, on every redemption),
+///         and `credit` answers false instead of reverting when no stake counts, so the escrow needs
+///         no separate look-up of the counting stake before paying.
 contract ModuleStaking is ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -38,15 +45,21 @@ contract ModuleStaking is ReentrancyGuardTransient {
         uint256 rewards;      // earned, not yet claimed
     }
 
-    /// @dev A module's reward pool. `pending` is the stake made in `pendingBlock`; stake waits one
-    ///      block at most, so the module's counting stake is its totalStake less `pending` while
-    ///      `pendingBlock` is the current block, and all of it afterwards: nothing needs writing
-    ///      when a block ends. 128 bits hold any stake of a token whose supply stays below 3.4e20
-    ///      $GPT (SafeCast checks).
+    /// @dev A module's stake and reward pool. `pending` is the stake made in `pendingBlock`; stake
+    ///      waits one block at most, so the module's counting stake is `totalStake` less `pending`
+    ///      while `pendingBlock` is the current block, and all of it afterwards: nothing needs
+    ///      writing when a block ends. 128 bits hold any stake of a token whose supply stays below
+    ///      3.4e20 $GPT (SafeCast checks).
+    ///
+    ///      The layout is for the distribution, paid on every redemption of a paid call: it reads
+    ///      `totalStake` and `pendingBlock` from one slot and writes the accumulator in another, and
+    ///      reads `pending` (a third slot) only when stake was made in the same block. Keeping
+    ///      `totalStake` in a mapping of its own cost one more cold slot per distribution.
     struct Pool {
-        uint256 accPerToken;  // rewards per counting token, scaled by ACC_SCALE
-        uint128 pending;
-        uint64 pendingBlock;
+        uint256 accPerToken;  // slot 0: rewards per counting token, scaled by ACC_SCALE
+        uint128 totalStake;   // slot 1: all stake on the module, counting or not yet
+        uint64 pendingBlock;  // slot 1
+        uint128 pending;      // slot 2
     }
 
     struct Vote {
@@ -60,10 +73,13 @@ contract ModuleStaking is ReentrancyGuardTransient {
     IERC20 public immutable token;
     ModuleRegistry public immutable registry;
     uint256 public immutable cooldown;
+    /// @notice The call escrow: the only caller of `credit`. Immutable, so that checking the caller
+    ///         reads no storage; the escrow is deployed after this contract, at an address its
+    ///         deployer computes beforehand, and checks at its construction that it is this one.
+    address public immutable escrow;
 
     mapping(bytes32 module => mapping(address staker => Position)) private _positions;
     mapping(bytes32 module => mapping(address staker => Vote)) private _votes;
-    mapping(bytes32 module => uint256) public totalStake;
     mapping(address staker => uint256) public stakerTotal;
     mapping(bytes32 module => uint256) public upWeight;
     mapping(bytes32 module => uint256) public downWeight;
@@ -79,7 +95,12 @@ contract ModuleStaking is ReentrancyGuardTransient {
     event UnstakeRequested(bytes32 indexed module, address indexed staker, uint256 amount, uint256 unlocksAt, uint256 stake);
     event Withdrawn(bytes32 indexed module, address indexed staker, uint256 amount);
     event Voted(bytes32 indexed module, address indexed voter, Direction direction, uint256 weight, uint256 upWeight, uint256 downWeight);
-    event RewardsDistributed(bytes32 indexed module, address indexed from, uint256 amount, uint256 countingStake, uint256 accPerToken);
+    /// @notice `amount` shared over `countingStake`. The event leaves out what it would only repeat
+    ///         (each word costs gas on every paid redemption): the accumulator grew by
+    ///         amount * ACC_SCALE / countingStake, rounded down; and who paid is the sender of the
+    ///         same transaction's Transfer to this contract (the call escrow, whose one transfer
+    ///         per batch covers the credits of all its modules, or the caller of `distribute`).
+    event RewardsDistributed(bytes32 indexed module, uint256 amount, uint256 countingStake);
     event RewardsClaimed(bytes32 indexed module, address indexed staker, uint256 amount);
 
     error UnknownModule(bytes32 module);
@@ -91,11 +112,13 @@ contract ModuleStaking is ReentrancyGuardTransient {
     error VoteUnchanged(Direction direction);
     error NoCountingStake(bytes32 module);
     error NothingToClaim();
+    error NotEscrow(address caller);
 
-    constructor(IERC20 token_, ModuleRegistry registry_, uint256 cooldown_) {
+    constructor(IERC20 token_, ModuleRegistry registry_, uint256 cooldown_, address escrow_) {
         token = token_;
         registry = registry_;
         cooldown = cooldown_;
+        escrow = escrow_;
     }
 
     function stake(bytes32 module, uint256 amount) external nonReentrant {
@@ -112,7 +135,7 @@ contract ModuleStaking is ReentrancyGuardTransient {
         } else {
             (pool.pending, pool.pendingBlock) = (SafeCast.toUint128(amount), uint64(block.number));
         }
-        totalStake[module] += amount;
+        pool.totalStake = SafeCast.toUint128(pool.totalStake + amount);
         stakerTotal[msg.sender] += amount;
         totalHeld += amount;
         emit Staked(module, msg.sender, amount, p.settled + p.fresh);
@@ -131,10 +154,11 @@ contract ModuleStaking is ReentrancyGuardTransient {
         p.settled -= amount - fromFresh;
         // The staker's fresh tokens are this block's (older ones were settled above), so they are
         // in the pool's pending bucket; the rest leaves the counting stake with totalStake.
-        if (fromFresh != 0) _pools[module].pending -= uint128(fromFresh);
+        Pool storage pool = _pools[module];
+        if (fromFresh != 0) pool.pending -= uint128(fromFresh);
         p.unstaking += amount;
         p.unlocksAt = block.timestamp + cooldown;
-        totalStake[module] -= amount;
+        pool.totalStake -= uint128(amount);
         stakerTotal[msg.sender] -= amount;
         _capVote(module, msg.sender, p.settled);
         emit UnstakeRequested(module, msg.sender, amount, p.unlocksAt, p.settled + p.fresh);
@@ -174,16 +198,18 @@ contract ModuleStaking is ReentrancyGuardTransient {
     ///         staked, stays in the contract unclaimed.
     function distribute(bytes32 module, uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
-        Pool storage pool = _pools[module];
-        bool pendingNow = pool.pendingBlock == block.number && pool.pending != 0;
-        uint256 counting = totalStake[module] - (pendingNow ? pool.pending : 0);
-        if (counting == 0) revert NoCountingStake(module);
+        if (!_accrue(module, amount)) revert NoCountingStake(module);
         token.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 acc = pool.accPerToken + amount * ACC_SCALE / counting;
-        pool.accPerToken = acc;
-        // Stake made in this block must not earn from this distribution: remember where it starts.
-        if (pendingNow) _accAtBlock[module][block.number] = acc;
-        emit RewardsDistributed(module, msg.sender, amount, counting, acc);
+    }
+
+    /// @notice The escrow's distribution of `amount` to the module's stakers, pro rata to the stake
+    ///         that counts now, like `distribute`; but the escrow transfers the tokens itself, right
+    ///         after this returns true, in the same transaction. Returns false, and accounts
+    ///         nothing, when no stake counts: the escrow then pays that share to the owner.
+    /// @dev No reentrancy guard: only the escrow calls it, and it calls nothing outside.
+    function credit(bytes32 module, uint256 amount) external returns (bool) {
+        if (msg.sender != escrow) revert NotEscrow(msg.sender);
+        return _accrue(module, amount);
     }
 
     /// @notice Pays the caller the rewards its stake on the module has earned.
@@ -208,7 +234,12 @@ contract ModuleStaking is ReentrancyGuardTransient {
     /// @notice The module's stake that counts now, for votes and for rewards.
     function countingStake(bytes32 module) external view returns (uint256) {
         Pool storage pool = _pools[module];
-        return totalStake[module] - (pool.pendingBlock == block.number ? pool.pending : 0);
+        return pool.totalStake - (pool.pendingBlock == block.number ? pool.pending : 0);
+    }
+
+    /// @notice All stake on the module: what counts and what counts from the next block on.
+    function totalStake(bytes32 module) external view returns (uint256) {
+        return _pools[module].totalStake;
     }
 
     function position(bytes32 module, address staker)
@@ -224,6 +255,21 @@ contract ModuleStaking is ReentrancyGuardTransient {
     function voteOf(bytes32 module, address voter) external view returns (Direction direction, uint256 weight) {
         Vote storage v = _votes[module][voter];
         return (v.direction, v.weight);
+    }
+
+    /// @dev Grows the module's accumulator by `amount` shared over the counting stake; false, and
+    ///      nothing written, when no stake counts.
+    function _accrue(bytes32 module, uint256 amount) private returns (bool) {
+        Pool storage pool = _pools[module];
+        bool pendingNow = pool.pendingBlock == block.number && pool.pending != 0;
+        uint256 counting = pool.totalStake - (pendingNow ? pool.pending : 0);
+        if (counting == 0) return false;
+        uint256 acc = pool.accPerToken + amount * ACC_SCALE / counting;
+        pool.accPerToken = acc;
+        // Stake made in this block must not earn from this distribution: remember where it starts.
+        if (pendingNow) _accAtBlock[module][block.number] = acc;
+        emit RewardsDistributed(module, amount, counting);
+        return true;
     }
 
     /// @dev Moves the staker's stake made in earlier blocks from fresh to settled, after adding what
