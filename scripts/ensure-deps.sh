@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Modulus needs from Debian's archive when it is missing: the system Python with
 # numpy (Python modules run in the host's embedded CPython, through its shared library) and grpcio
-# (the Python caller's gRPC transport).
+# (the Python caller's gRPC transport); and the npm packages of the registry contracts and of the
+# OpenAI client tests.
 # Runs apt-get only as root; otherwise it says what to install.
 set -euo pipefail
 
@@ -44,4 +45,13 @@ if [ ! -x "$contracts/node_modules/.bin/anvil" ] || [ ! -x "$contracts/node_modu
    || [ "$contracts/package-lock.json" -nt "$contracts/node_modules/.package-lock.json" ]; then
   echo "Installing the registry's npm packages (anvil, forge, solc, OpenZeppelin) into registry/contracts"
   (cd "$contracts" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
+# The official `openai` npm client, with which the functional tests drive the host's OpenAI-compatible
+# API (tests/Modulus.FunctionalTests/OpenAi), at the version pinned in tests/openai/package-lock.json.
+openai_client="$(dirname "$0")/../tests/openai"
+if [ ! -d "$openai_client/node_modules/openai" ] \
+   || [ "$openai_client/package-lock.json" -nt "$openai_client/node_modules/.package-lock.json" ]; then
+  echo "Installing the openai npm client into tests/openai"
+  (cd "$openai_client" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi

@@ -100,6 +100,7 @@ fi
 
 serving="$(grep -m1 '^Serving' "$LOGS/host.log" || true)"
 announced="$(grep -m1 '^Announced' "$LOGS/host.log" || true)"
+openai="$(grep -m1 '^OpenAI-compatible API at' "$LOGS/host.log" || true)"
 status="$("$CLI" registry status --json 2>/dev/null | tr -d '\n' || true)"
 modules_indexed="$(printf '%s' "$status" | sed -n 's/.*"moduleCount": *"\{0,1\}\([0-9]*\).*/\1/p')"
 failnote=""
@@ -111,6 +112,7 @@ The Modulus network is up (logs in $LOGS):
   registry   http://127.0.0.1:7060   ${modules_indexed:-?} modules indexed; $published published now$failnote
   host       ${serving#Serving }
              ${announced}
+  openai     ${openai:-not served}
   paid call  ${paid_note}
 
 Try:  $CLI ls

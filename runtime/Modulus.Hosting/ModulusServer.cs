@@ -13,8 +13,8 @@ using Modulus.Runtime;
 namespace Modulus.Hosting;
 
 /// <summary>
-/// A stand-alone Modulus host: a web application with <c>AddModulus()</c> and all three transports,
-/// nothing else. Applications that have a host of their own call <c>AddModulus()</c> on it instead.
+/// A stand-alone Modulus host: a web application with <c>AddModulus()</c>, the three Modulus
+/// transports and the OpenAI-compatible HTTP API, nothing else. Applications that have a host of their own call <c>AddModulus()</c> on it instead.
 /// </summary>
 public sealed class ModulusServer : IAsyncDisposable
 {
@@ -31,7 +31,13 @@ public sealed class ModulusServer : IAsyncDisposable
     /// <summary>The UDP address (<c>udp://127.0.0.1:7052</c>), once started; null when off.</summary>
     public string? UdpAddress { get; private set; }
 
-    /// <summary>Every address the host listens on.</summary>
+    /// <summary>
+    /// The OpenAI-compatible HTTP API's address (<c>http://127.0.0.1:7053</c>), once started; null when
+    /// off. OpenAI clients take it with <c>/v1</c> as their base URL.
+    /// </summary>
+    public string? HttpAddress { get; private set; }
+
+    /// <summary>Every address a Modulus client can call the host at (gRPC, TCP, UDP; not <see cref="HttpAddress"/>, which speaks OpenAI's API).</summary>
     public IReadOnlyList<string> Addresses => new[] { GrpcAddress, TcpAddress, UdpAddress }.OfType<string>().ToArray();
 
     /// <summary>The modules served and the folders that failed.</summary>
@@ -72,7 +78,7 @@ public sealed class ModulusServer : IAsyncDisposable
 
         // Before the runtime, whose defaults (such as the stake oracle) are added only when missing.
         configureServices?.Invoke(builder.Services);
-        builder.Services.AddModulus(configure).AddGrpcTransport().AddTcpTransport().AddUdpTransport();
+        builder.Services.AddModulus(configure).AddGrpcTransport().AddTcpTransport().AddUdpTransport().AddHttpTransport();
         if (configureRuntime is not null)
         {
             builder.Services.Configure(configureRuntime);
@@ -98,7 +104,8 @@ public sealed class ModulusServer : IAsyncDisposable
         GrpcAddress = listeners.Grpc is { } grpc ? $"grpc://{host}:{grpc.IPEndPoint!.Port}" : null;
         TcpAddress = listeners.Tcp is { } tcp ? $"tcp://{host}:{tcp.IPEndPoint!.Port}" : null;
         UdpAddress = _app.Services.GetRequiredService<UdpTransportService>().LocalEndPoint is { } udp ? $"udp://{host}:{udp.Port}" : null;
-        HostingLog.HostReady(_app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<ModulusServer>(), stopwatch.ElapsedMilliseconds, string.Join(", ", Addresses));
+        HttpAddress = listeners.Http is { } http ? $"http://{host}:{http.IPEndPoint!.Port}" : null;
+        HostingLog.HostReady(_app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<ModulusServer>(), stopwatch.ElapsedMilliseconds, string.Join(", ", HttpAddress is null ? Addresses : [.. Addresses, HttpAddress]));
     }
 
     /// <summary>Completes when the host is asked to stop (Ctrl+C, SIGTERM, or <see cref="StopAsync"/>).</summary>

@@ -18,16 +18,25 @@ public sealed class ModulusServerOptions
     /// <summary>The UDP port (one datagram per request and response); 0 picks a free one; null switches UDP off.</summary>
     public int? UdpPort { get; set; } = 7052;
 
+    /// <summary>
+    /// The port of the OpenAI-compatible HTTP API (HTTP/1.1 JSON under <c>/v1</c>, its own listener);
+    /// 0 picks a free one; null switches it off. Its keys and deadline are <see cref="Http"/>.
+    /// </summary>
+    public int? HttpPort { get; set; } = 7053;
+
+    /// <summary>The OpenAI-compatible HTTP API's API keys and deadline (<c>Modulus:Http</c>).</summary>
+    public ModulusHttpOptions Http { get; set; } = new();
+
     /// <summary>How long a TCP frame, once begun, may take to arrive in full before the connection is dropped.</summary>
     public TimeSpan FrameTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// The most TCP and gRPC connections open at once on the whole host (both listeners count against
-    /// the same budget); a connection beyond it is closed as soon as it is accepted.
+    /// The most TCP, gRPC and HTTP connections open at once on the whole host (every listener counts
+    /// against the same budget); a connection beyond it is closed as soon as it is accepted.
     /// </summary>
     public long MaxConnections { get; set; } = 1024;
 
-    /// <summary>The most TCP and gRPC connections one caller address may hold open at once, so that one address cannot take the whole budget.</summary>
+    /// <summary>The most TCP, gRPC and HTTP connections one caller address may hold open at once, so that one address cannot take the whole budget.</summary>
     public int MaxConnectionsPerAddress { get; set; } = 64;
 
     /// <summary>

@@ -4,14 +4,16 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Modulus.Hosting.Internal;
+using Microsoft.AspNetCore.Hosting;
 using Modulus.Hosting.Transports.Grpc;
+using Modulus.Hosting.Transports.OpenAi;
 using Modulus.Hosting.Transports.Tcp;
 using Modulus.Hosting.Transports.Udp;
 using Modulus.Runtime;
 
 namespace Modulus.Hosting;
 
-/// <summary>Adds a Modulus host to any generic host: <c>builder.Services.AddModulus().AddGrpcTransport().AddTcpTransport()</c>.</summary>
+/// <summary>Adds a Modulus host to any generic host: <c>builder.Services.AddModulus().AddGrpcTransport().AddTcpTransport()</c> (and <c>.AddUdpTransport()</c>, <c>.AddHttpTransport()</c>).</summary>
 public static class ModulusServiceCollectionExtensions
 {
     /// <summary>The configuration section the host's options are bound from (<c>Modulus__GrpcPort</c> in the environment).</summary>
@@ -89,6 +91,29 @@ public static class ModulusBuilderExtensions
         builder.Services.TryAddSingleton<UdpTransportService>();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, UdpTransportService>(sp => sp.GetRequiredService<UdpTransportService>()));
         builder.Services.Configure<ModulusTransports>(t => t.Udp = true);
+        return builder;
+    }
+
+    /// <summary>
+    /// Serves the OpenAI-compatible HTTP API (<c>GET /v1/models</c>, <c>POST /v1/completions</c>,
+    /// <c>/v1/chat/completions</c>, <c>/v1/embeddings</c>) at <see cref="ModulusServerOptions.HttpPort"/>,
+    /// on a listener of its own: every served module with a streaming <c>generate</c> endpoint is a
+    /// model, its module name the model id. Bearer keys map to callers (<see cref="ModulusHttpOptions.ApiKeys"/>).
+    /// </summary>
+    public static IModulusBuilder AddHttpTransport(this IModulusBuilder builder)
+    {
+        var services = builder.Services;
+        services.TryAddSingleton<ApiKeyCallers>();
+        services.TryAddSingleton<ModelDirectory>();
+        services.TryAddSingleton<ModelCalls>();
+        services.TryAddSingleton<CompletionResponder>();
+        services.TryAddSingleton<ModelsEndpoint>();
+        services.TryAddSingleton<CompletionsEndpoint>();
+        services.TryAddSingleton<ChatCompletionsEndpoint>();
+        services.TryAddSingleton<EmbeddingsEndpoint>();
+        services.TryAddSingleton<OpenAiRouter>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, OpenAiStartupFilter>());
+        services.Configure<ModulusTransports>(t => t.Http = true);
         return builder;
     }
 }

@@ -147,7 +147,7 @@ public sealed class IdempotentFailoverTests : IAsyncLifetime
         {
             // A home of the test's own: host key and compile cache, never the user's.
             var child = await CliChild.StartAsync(
-                ["serve", tree.Root, "--grpc-port", "0", "--tcp-port", "0", "--udp-port", "0", "--no-watch"],
+                ["serve", tree.Root, "--grpc-port", "0", "--tcp-port", "0", "--udp-port", "0", "--http-port", "0", "--no-watch"],
                 "Serving ",
                 TimeSpan.FromSeconds(90),
                 new Dictionary<string, string> { ["MODULUS_HOME"] = tree.CacheDirectory });

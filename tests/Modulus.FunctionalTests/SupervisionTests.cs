@@ -68,6 +68,7 @@ public sealed class SupervisionTests
                 o.GrpcPort = 0;
                 o.TcpPort = 0;
                 o.UdpPort = 0;
+                o.HttpPort = 0;
                 o.Identity.KeyFile = Path.Combine(tree.CacheDirectory, "host.key");
             },
             runtime =>

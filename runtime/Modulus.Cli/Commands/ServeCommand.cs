@@ -13,23 +13,25 @@ internal static class ServeCommand
     {
         var tree = new Argument<string>("tree") { Description = "The module tree to serve.", DefaultValueFactory = _ => "modules" };
         // No defaults here: a flag given wins over appsettings.json and Modulus__* in the environment,
-        // which win over the options' own defaults (127.0.0.1, 7050, 7051, 7052).
+        // which win over the options' own defaults (127.0.0.1, 7050, 7051, 7052, 7053).
         var host = new Option<string?>("--host") { Description = "The address to listen on (default 127.0.0.1; Modulus:Host)." };
         var grpcPort = new Option<int?>("--grpc-port") { Description = "The gRPC port (default 7050; Modulus:GrpcPort); 0 picks a free one." };
         var tcpPort = new Option<int?>("--tcp-port") { Description = "The raw TCP port, length-prefixed frames (default 7051; Modulus:TcpPort); 0 picks a free one." };
         var udpPort = new Option<int?>("--udp-port") { Description = "The UDP port, one datagram per call (default 7052; Modulus:UdpPort); 0 picks a free one." };
+        var httpPort = new Option<int?>("--http-port") { Description = "The port of the OpenAI-compatible HTTP API, base URL http://HOST:PORT/v1 (default 7053; Modulus:HttpPort); 0 picks a free one." };
         var noGrpc = new Option<bool>("--no-grpc") { Description = "Do not serve gRPC." };
         var noTcp = new Option<bool>("--no-tcp") { Description = "Do not serve raw TCP." };
         var noUdp = new Option<bool>("--no-udp") { Description = "Do not serve UDP." };
+        var noHttp = new Option<bool>("--no-http") { Description = "Do not serve the OpenAI-compatible HTTP API." };
         var noWatch = new Option<bool>("--no-watch") { Description = "Do not reload modules when their files change." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log each compile, import and reload." };
         var announce = new Option<bool>("--announce") { Description = "Announce on chain that this host serves its published modules, and withdraw on shutdown." };
         var announceEndpoint = new Option<string?>("--announce-endpoint") { Description = "The endpoint to announce, when callers reach this host at another address (e.g. grpc://203.0.113.7:7050); defaults to the gRPC address." };
         var access = new RegistryAccess();
 
-        var command = new Command("serve", "Serve every module below TREE over gRPC, TCP and UDP; edits are picked up without a restart.")
+        var command = new Command("serve", "Serve every module below TREE over gRPC, TCP and UDP, and its models over an OpenAI-compatible HTTP API; edits are picked up without a restart.")
         {
-            tree, host, grpcPort, tcpPort, udpPort, noGrpc, noTcp, noUdp, noWatch, verbose, announce, announceEndpoint,
+            tree, host, grpcPort, tcpPort, udpPort, httpPort, noGrpc, noTcp, noUdp, noHttp, noWatch, verbose, announce, announceEndpoint,
         };
         access.AddSigningOptions(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -50,6 +52,7 @@ internal static class ServeCommand
                 options.GrpcPort = parse.GetValue(noGrpc) ? null : parse.GetValue(grpcPort) ?? options.GrpcPort;
                 options.TcpPort = parse.GetValue(noTcp) ? null : parse.GetValue(tcpPort) ?? options.TcpPort;
                 options.UdpPort = parse.GetValue(noUdp) ? null : parse.GetValue(udpPort) ?? options.UdpPort;
+                options.HttpPort = parse.GetValue(noHttp) ? null : parse.GetValue(httpPort) ?? options.HttpPort;
             }
 
             void RuntimeFlags(Modulus.Runtime.ModulusRuntimeOptions runtime)
@@ -127,7 +130,7 @@ internal static class ServeCommand
                 }
                 catch (IOException ex)
                 {
-                    return output.Usage($"cannot listen: {ex.Message.TrimEnd('.')}; pick other ports with --grpc-port, --tcp-port and --udp-port (0 picks a free one)");
+                    return output.Usage($"cannot listen: {ex.Message.TrimEnd('.')}; pick other ports with --grpc-port, --tcp-port, --udp-port and --http-port (0 picks a free one)");
                 }
                 catch (Microsoft.Extensions.Options.OptionsValidationException ex)
                 {
@@ -143,6 +146,11 @@ internal static class ServeCommand
                 await catalog.ReloadAsync(cancellationToken).ConfigureAwait(false);
                 output.Out.WriteLine($"Serving {catalog.Modules.Count} modules from {root} on {string.Join(" ", server.Addresses)}" +
                     (catalog.Faults.Count > 0 ? $" ({catalog.Faults.Count} failed to load, see above)" : string.Empty));
+                if (server.HttpAddress is { } http)
+                {
+                    output.Out.WriteLine($"OpenAI-compatible API at {http}/v1 (models: every module with a streaming generate endpoint)");
+                }
+
                 if (server.Services.GetService<Modulus.Registry.Payments.EscrowPaymentGate>() is { } gate)
                 {
                     output.Out.WriteLine($"Paid calls: vouchers of escrow {gate.Escrow} for this host {gate.Host.Address} (chain {gate.Host.ChainId}); ledger {gate.Ledger.Path}");

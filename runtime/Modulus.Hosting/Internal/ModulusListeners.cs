@@ -8,4 +8,6 @@ internal sealed class ModulusListeners
     public ListenOptions? Grpc { get; set; }
 
     public ListenOptions? Tcp { get; set; }
+
+    public ListenOptions? Http { get; set; }
 }

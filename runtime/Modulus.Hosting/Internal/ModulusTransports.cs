@@ -8,4 +8,6 @@ internal sealed class ModulusTransports
     public bool Tcp { get; set; }
 
     public bool Udp { get; set; }
+
+    public bool Http { get; set; }
 }

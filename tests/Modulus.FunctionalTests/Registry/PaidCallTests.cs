@@ -238,7 +238,7 @@ public sealed class PaidCallTests : IAsyncLifetime
         public string Address { get; } = child.ReadyLine.Split(' ').Single(p => p.StartsWith("tcp://", StringComparison.Ordinal));
 
         public static async Task<HostChild> StartAsync(string tree, string deployment, string home, string keyFile, string ledger) => new(await CliChild.StartAsync(
-            ["serve", tree, "--deployment", deployment, "--no-grpc", "--no-udp", "--tcp-port", "0", "--no-watch"],
+            ["serve", tree, "--deployment", deployment, "--no-grpc", "--no-udp", "--no-http", "--tcp-port", "0", "--no-watch"],
             "Serving ",
             TimeSpan.FromSeconds(120),
             new Dictionary<string, string>

@@ -40,6 +40,7 @@ internal sealed class TestHost : IAsyncDisposable
                 options.GrpcPort = 0;
                 options.TcpPort = 0;
                 options.UdpPort = 0;
+                options.HttpPort = 0;
                 // A host key of the test's own, never the user's $MODULUS_HOME/host.key.
                 options.Identity.KeyFile = Path.Combine(cacheDirectory, "host.key");
                 configure?.Invoke(options);

@@ -11,7 +11,7 @@ internal sealed partial record HostProcess(Process Process, IReadOnlyList<string
     /// <summary>Starts the CLI on free ports and waits for its "Serving ... on ADDRESSES" line.</summary>
     public static async Task<HostProcess> StartAsync(string cli, string tree, string home, TimeSpan? timeout = null)
     {
-        var info = new ProcessStartInfo(cli, ["serve", tree, "--grpc-port", "0", "--tcp-port", "0", "--udp-port", "0", "--no-watch"])
+        var info = new ProcessStartInfo(cli, ["serve", tree, "--grpc-port", "0", "--tcp-port", "0", "--udp-port", "0", "--http-port", "0", "--no-watch"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
