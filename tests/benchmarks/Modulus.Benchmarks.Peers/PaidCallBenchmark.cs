@@ -150,7 +150,7 @@ internal sealed class PaidCallBenchmark(HarnessOptions options, Report report)
     }
 
     /// <summary>Calls per row with one in flight: fewer than the other sections', as a signed or paid call costs milliseconds of the client's signing.</summary>
-    private int Calls => options.Quick ? 1_000 : 5_000;
+    private int Calls => options.Quick ? 1_000 : 2_000;
 
     private static string Label(string transport) => transport == "tcp" ? "TCP" : "gRPC";
 
