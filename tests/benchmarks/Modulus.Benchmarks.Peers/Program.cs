@@ -1,7 +1,8 @@
-// make bench: Modulus side by side with a Python grpcio server, FastAPI on uvicorn and bare floors;
-// writes BENCHMARKS.md and BENCHMARKS.json.
+// make bench: Modulus side by side with a Python grpcio server, FastAPI on uvicorn and bare floors,
+// and paid calls beside signed and unsigned ones on a real Anvil; writes BENCHMARKS.md and BENCHMARKS.json.
 // Usage: Modulus.Benchmarks.Peers [--quick] [--cli artifacts/cli/modulus] [--tree tests/benchmarks/modules]
 //          [--peers tests/benchmarks/peers] [--python /usr/bin/python3] [--out .] [--registry-report FILE] [--notes tests/benchmarks/LIMITS.md] [--scale-modules 1000]
+//          [--paid-tree tests/benchmarks/modules-paid] [--only-paid]   (--only-paid: only the paid-call section, on its own Anvil and hosts)
 //        Modulus.Benchmarks.Peers floor-server   (started by the harness itself)
 using Modulus.Benchmarks;
 using Modulus.Benchmarks.Peers;
@@ -28,7 +29,11 @@ var options = new HarnessOptions(
     RegistryReport: arguments.Text("--registry-report", string.Empty) is { Length: > 0 } report ? report : null,
     Notes: arguments.Text("--notes", "tests/benchmarks/LIMITS.md"),
     ScaleModules: (int)arguments.Number("--scale-modules", 1000),
-    Command: quick ? "make bench-quick" : "make bench");
+    Command: quick ? "make bench-quick" : "make bench")
+{
+    PaidTree = arguments.Text("--paid-tree", "tests/benchmarks/modules-paid"),
+    OnlyPaid = args.Contains("--only-paid"),
+};
 try
 {
     return await new Harness(options).RunAsync();
