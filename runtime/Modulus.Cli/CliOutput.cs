@@ -2,9 +2,11 @@ using Modulus.Sdk;
 
 namespace Modulus.Cli;
 
-/// <summary>Where a command writes: results to <see cref="Out"/>, failures and progress to <see cref="Error"/>.</summary>
-internal sealed class CliOutput(TextWriter stdout, TextWriter stderr)
+/// <summary>Where a command writes: results to <see cref="Out"/>, failures and progress to <see cref="Error"/>; what an interactive verb reads comes from <see cref="In"/>.</summary>
+internal sealed class CliOutput(TextWriter stdout, TextWriter stderr, TextReader? stdin = null)
 {
+    public TextReader In { get; } = stdin ?? Console.In;
+
     public const int ExitFailure = 1;
     public const int ExitUsage = 2;
 

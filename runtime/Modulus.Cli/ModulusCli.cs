@@ -16,6 +16,7 @@ internal static class ModulusCli
     [
         ("serve", (o, k) => [ServeCommand.Create(o, k)]),
         ("call", (o, k) => [CallCommand.Create(o, k)]),
+        ("chat", (o, _) => [ChatCommand.Create(o)]),
         ("ls", (o, _) => [ListCommand.Create(o)]),
         ("info", (o, _) => [InfoCommand.Create(o)]),
         ("new", (o, _) => [NewCommand.Create(o)]),
@@ -50,7 +51,8 @@ internal static class ModulusCli
     /// <param name="stdout">Where results go.</param>
     /// <param name="stderr">Where failures and progress go.</param>
     /// <param name="keyRing">The key ring; the user's ($MODULUS_HOME/keys) when null.</param>
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, KeyRing? keyRing = null)
+    /// <param name="stdin">What interactive verbs (<c>chat</c>) read; the console when null.</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, KeyRing? keyRing = null, TextReader? stdin = null)
     {
         if (args is ["worker", ..])
         {
@@ -58,7 +60,7 @@ internal static class ModulusCli
             return await Modulus.Runtime.Isolation.ModulusWorker.RunAsync(args[1..], services => services.AddGgufModules()).ConfigureAwait(false);
         }
 
-        var output = new CliOutput(stdout, stderr);
+        var output = new CliOutput(stdout, stderr, stdin);
         var root = CreateRootCommand(output, () => keyRing ?? KeyRing.Default, args.Length > 0 && !args[0].StartsWith('-') ? args[0] : null);
         var parseResult = root.Parse(args);
         return await parseResult.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = TimeSpan.FromSeconds(30) }).ConfigureAwait(false);

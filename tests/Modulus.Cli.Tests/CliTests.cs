@@ -16,6 +16,30 @@ public sealed class CliTests : IAsyncLifetime
         _tree.AddPython("text/upper", "import modulus\nclass U(modulus.Module):\n    @modulus.endpoint(idempotent=True)\n    def forward(self, text: str, times: int = 1) -> str:\n        return text.upper() * times\n"
             + "    @modulus.endpoint\n    def letters(self, text: str):\n        yield from text.upper()\n"
             + "    @modulus.endpoint\n    def counts(self, n: int):\n        for i in range(n):\n            yield {'i': i}\n");
+        // A chat model in miniature: it answers with the number of messages it was given and the last one, word by word.
+        _tree.AddCSharp("talk/bot", """
+            public sealed class Bot : Module
+            {
+                public string Forward(string text) => text;
+
+                [Endpoint]
+                public async IAsyncEnumerable<string> Chat(List<Dictionary<string, object?>> messages, int max_tokens = 128)
+                {
+                    var last = (string)messages[^1]["content"]!;
+                    if (last == "too long")
+                    {
+                        throw new ModulusException(StatusCode.InvalidArgument, "prompt beyond the context");
+                    }
+
+                    yield return $"{messages.Count}:";
+                    foreach (var word in last.Split(' '))
+                    {
+                        await Task.Yield();
+                        yield return " " + word;
+                    }
+                }
+            }
+            """);
         _tree.Write("broken/module.json", "{ nope");
         _host = await TestHost.StartAsync(_tree);
     }
@@ -85,6 +109,24 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Chat_StreamsEachReply_KeepsTheConversation_AndResets()
+    {
+        var (code, stdout, stderr) = await RunWithInputAsync("hello there\ntoo long\nagain\n/reset\nfresh\n/exit\nnever read\n", "chat", "talk.bot", "--system", "be brief", "--url", _host.Address);
+        Assert.True(code == 0, stderr);
+        // system + user = 2 messages; the failed turn is not kept, so system + user + assistant + user = 4; after /reset, 2 again.
+        Assert.Equal(["2: hello there", "4: again", "2: fresh"], stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("INVALID_ARGUMENT: prompt beyond the context", stderr);
+    }
+
+    [Fact]
+    public async Task Chat_WithAModuleThatCannotChat_SaysWhich()
+    {
+        var (code, _, stderr) = await RunWithInputAsync("hi\n", "chat", "util.echo", "--url", _host.Address);
+        Assert.Equal(2, code);
+        Assert.Contains("util.echo has no streaming chat endpoint", stderr);
+    }
+
+    [Fact]
     public async Task Call_PrintsTheResultAsJson()
     {
         var (code, stdout, _) = await RunAsync("call", "util.echo", """{"a":[1,2.5,"x"]}""", "--url", _host.Address);
@@ -144,7 +186,7 @@ public sealed class CliTests : IAsyncLifetime
         var (code, stdout, _) = await RunAsync("ls", "--json", "--url", _host.Address);
         Assert.Equal(0, code);
         using var json = JsonDocument.Parse(stdout);
-        Assert.Equal(["text.upper", "util.echo"], json.RootElement.GetProperty("modules").EnumerateArray().Select(m => m.GetProperty("name").GetString()));
+        Assert.Equal(["talk.bot", "text.upper", "util.echo"], json.RootElement.GetProperty("modules").EnumerateArray().Select(m => m.GetProperty("name").GetString()));
         Assert.Single(json.RootElement.GetProperty("faults").EnumerateArray());
     }
 
@@ -310,6 +352,15 @@ public sealed class CliTests : IAsyncLifetime
 
         Assert.Equal(2, code);
         Assert.Equal($"error: {Path.Combine(empty, "module.json")}: the file is missing; a module folder needs a module.json (`modulus new NAME` makes one)", stderr.Trim());
+    }
+
+    private async Task<(int Code, string Stdout, string Stderr)> RunWithInputAsync(string input, params string[] args)
+    {
+        using var stdin = new StringReader(input);
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await ModulusCli.RunAsync(args, stdout, stderr, new Modulus.Client.Keys.KeyRing(Path.Combine(_tree.Root, ".keys")), stdin);
+        return (code, stdout.ToString(), stderr.ToString());
     }
 
     private async Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args)
