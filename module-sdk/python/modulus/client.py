@@ -150,16 +150,7 @@ class Client:
 
     def call_with(self, target, args=(), kwargs=None, timeout=None):
         """Like :meth:`call`, with the arguments as a sequence and a dict, and a timeout in seconds."""
-        if not target or target.startswith("/"):
-            raise InvalidArgument(f"{target!r} names no module; use MODULE or MODULE/ENDPOINT")
-        module, _, endpoint = target.partition("/")
-        timeout = self.timeout if timeout is None else timeout
-        deadline = time.time() + timeout
-        kwargs = kwargs or {}
-        auth = self.sign(module, endpoint or "forward", args, kwargs) if self.signer else None
-        payment = self._pay(module) if self.max_price is not None else None
-        request = _wire.encode_call_request(module, endpoint or "forward", args, kwargs, int(deadline * 1000), auth=auth,
-                                            voucher=payment[2] if payment else None)
+        _, _, deadline, payment, request = self._request(target, args, kwargs, timeout)
         try:
             outcome, payload = _wire.decode_call_response(self._transport.call(self._id(), request, deadline))
         except BaseException:
@@ -181,20 +172,11 @@ class Client:
     def stream_with(self, target, args=(), kwargs=None, timeout=None):
         """Like :meth:`stream`, with the arguments as a sequence and a dict, and a timeout in seconds
         for the whole stream."""
-        if not target or target.startswith("/"):
-            raise InvalidArgument(f"{target!r} names no module; use MODULE or MODULE/ENDPOINT")
-        module, _, endpoint = target.partition("/")
-        timeout = self.timeout if timeout is None else timeout
-        deadline = time.time() + timeout
-        kwargs = kwargs or {}
-        auth = self.sign(module, endpoint or "forward", args, kwargs) if self.signer else None
-        payment = self._pay(module) if self.max_price is not None else None
         request_id = self._id()
-        request = _wire.encode_call_request(module, endpoint or "forward", args, kwargs, int(deadline * 1000), request_id=request_id,
-                                            auth=auth, voucher=payment[2] if payment else None, stream=True)
+        module, endpoint, deadline, payment, request = self._request(target, args, kwargs, timeout, request_id=request_id, stream=True)
         paid = False
         try:
-            for outcome, payload in self._transport.stream(request_id, request, deadline, module, endpoint or "forward"):
+            for outcome, payload in self._transport.stream(request_id, request, deadline, module, endpoint):
                 if outcome == "item":
                     yield payload
                 elif outcome == "error":
@@ -206,6 +188,20 @@ class Client:
         finally:
             if payment:
                 self._settle(payment, paid=paid)
+
+    def _request(self, target, args, kwargs, timeout, request_id=0, stream=False):
+        """(module, endpoint, deadline, payment, encoded request) of a call: named, timed, signed and paid."""
+        if not target or target.startswith("/"):
+            raise InvalidArgument(f"{target!r} names no module; use MODULE or MODULE/ENDPOINT")
+        module, _, endpoint = target.partition("/")
+        endpoint = endpoint or "forward"
+        deadline = time.time() + (self.timeout if timeout is None else timeout)
+        kwargs = kwargs or {}
+        auth = self.sign(module, endpoint, args, kwargs) if self.signer else None
+        payment = self._pay(module) if self.max_price is not None else None
+        request = _wire.encode_call_request(module, endpoint, args, kwargs, int(deadline * 1000), request_id=request_id,
+                                            auth=auth, voucher=payment[2] if payment else None, stream=stream)
+        return module, endpoint, deadline, payment, request
 
     def _pay(self, module):
         """(key, price, voucher bytes) for a call of a paid module, or None for a free one."""
