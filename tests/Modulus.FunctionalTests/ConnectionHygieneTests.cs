@@ -114,6 +114,10 @@ public sealed class ConnectionHygieneTests : IAsyncLifetime
         var answer = await RawTcp.ReadEnvelopeAsync(socket, TimeSpan.FromSeconds(5));
         Assert.Equal(Protocol.V1.Envelope.BodyOneofCase.ListResponse, answer.BodyCase);
 
+        // It says so before it closes: a request on its way now was not run, and may be sent again.
+        var goAway = await RawTcp.ReadEnvelopeAsync(socket, TimeSpan.FromSeconds(5));
+        Assert.Equal(Protocol.V1.Envelope.BodyOneofCase.GoAway, goAway.BodyCase);
+        Assert.Contains("idle for 1 s", goAway.GoAway.Reason, StringComparison.Ordinal);
         Assert.True(await ClosedByHostAsync(socket, TimeSpan.FromSeconds(5)), "an idle connection was kept past the idle timeout");
         Assert.Contains(_host.Logs.Entries, e => e.EventName == "TcpConnectionIdle");
 

@@ -171,7 +171,8 @@ public sealed class StreamingTests(StreamingTests.Fixture fixture) : IClassFixtu
         // On TCP a stream nobody reads holds back its connection too (the README says so): ask on another.
         await using var probe = fixture.Connect(scheme);
         var tag = $"flood-{scheme}-{Guid.NewGuid():N}";
-        await using var items = client.StreamAsync($"{module}/flood", tag).GetAsyncEnumerator();
+        // The stream's deadline covers the whole test: the wait for the count to settle and the 32 MB read after it.
+        await using var items = client.StreamAsync($"{module}/flood", [Value.From(tag)], null, new ModulusCallOptions(TimeSpan.FromMinutes(2))).GetAsyncEnumerator();
         Assert.True(await items.MoveNextAsync());
         // It runs on until the buffers on the way (the worker link's window, the transport's queue,
         // HTTP/2's window, the sockets') are full, then waits: its count stops.

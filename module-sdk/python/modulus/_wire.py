@@ -361,6 +361,18 @@ def decode_envelope(data):
     return request_id, body_field, body
 
 
+GO_AWAY = 12
+"""The Envelope field of a TCP host's go-away: it closes the connection having run nothing still unanswered."""
+
+
+def decode_go_away(data):
+    """The reason a host gave in its go-away."""
+    for field, _, value in fields(data):
+        if field == 1:
+            return bytes(value).decode("utf-8", "replace")
+    return "the host closed the connection"
+
+
 def envelope_pad_to(data):
     """The size a UDP host asks the request to be padded to (field 16), or 0."""
     for field, _, value in fields(data):

@@ -289,7 +289,11 @@ class _EnvelopeTransport:
 
 
 class _TcpTransport(_EnvelopeTransport):
-    """One persistent connection; one call at a time from this client (calls are serialised by a lock)."""
+    """One persistent connection; one call at a time from this client (calls are serialised by a lock).
+    A host that closes the connection with a go-away ran nothing still unanswered on it: the request
+    is sent again on a new connection, up to ``_ATTEMPTS`` times in all."""
+
+    _ATTEMPTS = 3
 
     def __init__(self, host, port):
         self._address = (host, port)
@@ -298,23 +302,30 @@ class _TcpTransport(_EnvelopeTransport):
 
     def _exchange(self, request_id, encode, deadline):
         envelope = encode(0)
+        address = f"tcp://{self._address[0]}:{self._address[1]}"
         with self._lock:
-            try:
-                sock = self._connected(deadline)
-                sock.settimeout(max(deadline - time.time(), 0.001))
-                sock.sendall(struct.pack(">I", len(envelope)) + envelope)
-                while True:
-                    (length,) = struct.unpack(">I", self._read(sock, 4))
-                    answer_id, body_field, body = _wire.decode_envelope(self._read(sock, length))
-                    if answer_id == request_id:
-                        return body_field, body
-            except socket.timeout:
-                self.close()
-                raise DeadlineExceeded(f"no answer from tcp://{self._address[0]}:{self._address[1]} before the deadline")
-            except OSError as ex:
-                self.close()
-                raise Unavailable(f"cannot reach tcp://{self._address[0]}:{self._address[1]}: {ex.strerror or ex}; "
-                                  "is `modulus serve` running there?")
+            for _ in range(self._ATTEMPTS):
+                try:
+                    sock = self._connected(deadline)
+                    sock.settimeout(max(deadline - time.time(), 0.001))
+                    sock.sendall(struct.pack(">I", len(envelope)) + envelope)
+                    while True:
+                        (length,) = struct.unpack(">I", self._read(sock, 4))
+                        answer_id, body_field, body = _wire.decode_envelope(self._read(sock, length))
+                        if body_field == _wire.GO_AWAY:
+                            reason = _wire.decode_go_away(body)
+                            self.close()
+                            break
+                        if answer_id == request_id:
+                            return body_field, body
+                except socket.timeout:
+                    self.close()
+                    raise DeadlineExceeded(f"no answer from {address} before the deadline")
+                except OSError as ex:
+                    self.close()
+                    raise Unavailable(f"cannot reach {address}: {ex.strerror or ex}; is `modulus serve` running there?")
+            raise Unavailable(f"the connection to {address} closed: {reason}; "
+                              f"the request was sent {self._ATTEMPTS} times and never run")
 
     def stream(self, request_id, call_request, deadline, module, endpoint):
         """Yields (outcome, payload) of a streamed answer; holds the connection until the stream ends
@@ -323,6 +334,7 @@ class _TcpTransport(_EnvelopeTransport):
         address = f"tcp://{self._address[0]}:{self._address[1]}"
         with self._lock:
             ended = False
+            attempts = 1
             try:
                 sock = self._connected(deadline)
                 sock.settimeout(max(deadline - time.time(), 0.001))
@@ -331,6 +343,20 @@ class _TcpTransport(_EnvelopeTransport):
                     sock.settimeout(max(deadline - time.time(), 0.001))
                     (length,) = struct.unpack(">I", self._read(sock, 4))
                     answer_id, body_field, body = _wire.decode_envelope(self._read(sock, length))
+                    if body_field == _wire.GO_AWAY:
+                        # Gone before reading the request (a host never goes away with a stream
+                        # running, so nothing was yielded): send it again on a new connection.
+                        reason = _wire.decode_go_away(body)
+                        self.close()
+                        if attempts == self._ATTEMPTS:
+                            ended = True
+                            raise Unavailable(f"the connection to {address} closed: {reason}; "
+                                              f"the request was sent {self._ATTEMPTS} times and never run")
+                        attempts += 1
+                        sock = self._connected(deadline)
+                        sock.settimeout(max(deadline - time.time(), 0.001))
+                        sock.sendall(struct.pack(">I", len(envelope)) + envelope)
+                        continue
                     if answer_id != request_id:
                         continue  # what is left of an earlier stream that was stopped
                     if body_field == 8:

@@ -55,6 +55,73 @@ class WireTests(unittest.TestCase):
             _wire.decode_value(b"\x2a\xff\xff")
 
 
+class GoAwayTests(unittest.TestCase):
+    """A TCP host that closes with a go-away ran nothing unanswered: the request goes out again.
+    A scripted peer on a real loopback socket closes exactly after the request arrived."""
+
+    def _peer(self, script):
+        import socket
+        import struct
+        import threading
+        listener = socket.create_server(("127.0.0.1", 0))
+        seen = []
+
+        def read(conn, n):
+            data = b""
+            while len(data) < n:
+                chunk = conn.recv(n - len(data))
+                if not chunk:
+                    raise ConnectionError("closed")
+                data += chunk
+            return data
+
+        def serve():
+            kept = []
+            with listener:
+                for step in script:
+                    conn, _ = listener.accept()
+                    (length,) = struct.unpack(">I", read(conn, 4))
+                    request_id, _, _ = _wire.decode_envelope(read(conn, length))
+                    seen.append(request_id)
+                    for frame in step(request_id):
+                        conn.sendall(struct.pack(">I", len(frame)) + frame)
+                    if step is answer:
+                        kept.append(conn)
+                    else:
+                        conn.close()
+            for conn in kept:
+                conn.close()
+
+        def go_away(_):
+            return [_wire.encode_envelope(0, _wire.GO_AWAY, _wire._len(1, b"the connection was idle for 1 s"))]
+
+        def answer(request_id):
+            response = _wire._key(1, _wire._VARINT) + _wire._varint(request_id) + _wire._len(2, _wire.encode_value("served"))
+            return [_wire.encode_envelope(request_id, 3, response)]
+
+        steps = [go_away if s == "go_away" else answer for s in script]
+        script[:] = steps
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        return f"tcp://127.0.0.1:{listener.getsockname()[1]}", seen, thread
+
+    def test_a_call_answered_with_a_go_away_is_sent_again_and_answered(self):
+        url, seen, thread = self._peer(["go_away", "answer"])
+        with modulus.client.connect(url, timeout=10) as host:
+            self.assertEqual("served", host.call("util.echo", "x"))
+        thread.join(10)
+        self.assertEqual(2, len(seen))
+        self.assertEqual(seen[0], seen[1])
+
+    def test_a_host_that_always_goes_away_is_unavailable_with_its_reason(self):
+        url, seen, thread = self._peer(["go_away", "go_away", "go_away"])
+        with modulus.client.connect(url, timeout=10) as host:
+            with self.assertRaisesRegex(modulus.Unavailable, "idle for 1 s.*sent 3 times"):
+                host.call("util.echo", "x")
+        thread.join(10)
+        self.assertEqual(3, len(seen))
+
+
 @unittest.skipUnless(URLS, "MODULUS_TEST_URLS names no host")
 class StreamTests(unittest.TestCase):
     """Streamed answers: the shipped echo modules' `repeat` in C# and Python."""

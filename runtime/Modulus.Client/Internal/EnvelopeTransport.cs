@@ -16,6 +16,9 @@ internal abstract class EnvelopeTransport(ModulusAddress address) : IModulusTran
     /// <summary>How many messages of one stream wait here for its reader before the connection's reading waits too.</summary>
     private const int StreamBuffer = 64;
 
+    /// <summary>How often a request the host went away without running is sent, in all.</summary>
+    private const int MaxAttempts = 3;
+
     protected ModulusAddress Address { get; } = address;
 
     public async Task<CallResponse> CallAsync(CallRequest request, DateTime deadlineUtc, CancellationToken cancellationToken)
@@ -27,7 +30,7 @@ internal abstract class EnvelopeTransport(ModulusAddress address) : IModulusTran
     public virtual async IAsyncEnumerable<CallResponse> StreamAsync(CallRequest request, DateTime deadlineUtc, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var envelope = new Envelope { CallRequest = request };
-        using var stream = new PendingStream(deadlineUtc);
+        var stream = new PendingStream(deadlineUtc);
         do
         {
             envelope.Id = NewId();
@@ -45,9 +48,30 @@ internal abstract class EnvelopeTransport(ModulusAddress address) : IModulusTran
             }
 
             await SendAsync(envelope, stream.Ended, deadlineUtc, cancellationToken).ConfigureAwait(false);
+            var attempts = 1;
             while (true)
             {
-                var response = await NextAsync(stream, cancellationToken).ConfigureAwait(false);
+                CallResponse response;
+                try
+                {
+                    response = await NextAsync(stream, cancellationToken).ConfigureAwait(false);
+                }
+                catch (NotRunException) when (attempts < MaxAttempts)
+                {
+                    // The host closed before reading the request (nothing was yielded, as a host
+                    // that ran it would not have gone away): the same request, on a new connection.
+                    attempts++;
+                    stream.Dispose();
+                    stream = new PendingStream(deadlineUtc);
+                    _streams[envelope.Id] = stream;
+                    await SendAsync(envelope, stream.Ended, deadlineUtc, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                catch (NotRunException ex)
+                {
+                    throw GaveUp(ex);
+                }
+
                 if (response.OutcomeCase is CallResponse.OutcomeOneofCase.Error)
                 {
                     ended = true;
@@ -67,6 +91,7 @@ internal abstract class EnvelopeTransport(ModulusAddress address) : IModulusTran
         finally
         {
             _streams.TryRemove(envelope.Id, out _);
+            stream.Dispose();
             if (!ended)
             {
                 // The caller stopped reading (or the stream failed here): the host stops producing.
@@ -151,15 +176,18 @@ internal abstract class EnvelopeTransport(ModulusAddress address) : IModulusTran
     }
 
     /// <summary>Fails every call waiting for an answer (the connection is gone).</summary>
-    protected void FailAll(ModulusException error)
-    {
-        foreach (var stream in _streams.Values)
-        {
-            stream.Messages.Writer.TryComplete(error);
-        }
+    protected void FailAll(ModulusException error) => Fail([.. _streams.Keys, .. _pending.Keys], error);
 
-        foreach (var id in _pending.Keys)
+    /// <summary>Fails the calls and streams with these ids (those sent on a connection that is gone).</summary>
+    protected void Fail(IEnumerable<ulong> ids, ModulusException error)
+    {
+        foreach (var id in ids)
         {
+            if (_streams.TryGetValue(id, out var stream))
+            {
+                stream.Messages.Writer.TryComplete(error);
+            }
+
             if (_pending.TryRemove(id, out var waiter))
             {
                 waiter.TrySetException(error);
@@ -185,14 +213,31 @@ internal abstract class EnvelopeTransport(ModulusAddress address) : IModulusTran
 
         try
         {
-            var remaining = deadlineUtc - DateTime.UtcNow;
-            if (remaining <= TimeSpan.Zero)
+            for (var attempt = 1; ; attempt++)
             {
-                throw new ModulusException(StatusCode.DeadlineExceeded, "the call's deadline passed before it was sent");
-            }
+                var remaining = deadlineUtc - DateTime.UtcNow;
+                if (remaining <= TimeSpan.Zero)
+                {
+                    throw new ModulusException(StatusCode.DeadlineExceeded, "the call's deadline passed before it was sent");
+                }
 
-            await SendAsync(request, waiter.Task, deadlineUtc, cancellationToken).ConfigureAwait(false);
-            return await waiter.Task.WaitAsync(deadlineUtc - DateTime.UtcNow is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await SendAsync(request, waiter.Task, deadlineUtc, cancellationToken).ConfigureAwait(false);
+                    return await waiter.Task.WaitAsync(deadlineUtc - DateTime.UtcNow is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+                }
+                catch (NotRunException) when (attempt < MaxAttempts)
+                {
+                    // The host went away before reading it (a go-away): it ran none of it, so the
+                    // same request (same id, same signature) goes out again on a new connection.
+                    waiter = new TaskCompletionSource<Envelope>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _pending[request.Id] = waiter;
+                }
+                catch (NotRunException ex)
+                {
+                    throw GaveUp(ex);
+                }
+            }
         }
         catch (TimeoutException)
         {
@@ -222,6 +267,9 @@ internal abstract class EnvelopeTransport(ModulusAddress address) : IModulusTran
         return id;
     }
 
+    private static ModulusException GaveUp(NotRunException last) =>
+        new(StatusCode.Unavailable, $"{last.Message}; the request was sent {MaxAttempts} times and never run", last);
+
     private ModulusException Unexpected(Envelope response) => response.BodyCase == Envelope.BodyOneofCase.Error
         ? new ModulusException((StatusCode)response.Error.Code, response.Error.Message)
         : new ModulusException(StatusCode.Internal, $"{Address} answered with {response.BodyCase}, which does not answer the request");
@@ -243,7 +291,7 @@ internal abstract class EnvelopeTransport(ModulusAddress address) : IModulusTran
 
         public CancellationToken Deadline => _deadline.Token;
 
-        /// <summary>Never completes: a stream's request is sent once (the raw transports resend only single answers).</summary>
+        /// <summary>Ends (cancelled) when the stream is done with: nothing resends a stream's request while it runs.</summary>
         public Task<Envelope> Ended => _ended.Task;
 
         public async ValueTask WriteAsync(Envelope response)
@@ -261,6 +309,7 @@ internal abstract class EnvelopeTransport(ModulusAddress address) : IModulusTran
         public void Dispose()
         {
             Messages.Writer.TryComplete();
+            _ended.TrySetCanceled();
             _deadline.Dispose();
         }
     }

@@ -11,6 +11,7 @@ namespace Modulus.Client.Internal;
 /// <summary>
 /// The TCP transport: one persistent connection carrying length-prefixed envelopes, many calls in
 /// flight at once. A broken connection fails the calls on it (UNAVAILABLE); the next call reconnects.
+/// A connection the host closes with a go-away fails its calls as not run, and they are sent again.
 /// </summary>
 internal sealed class TcpTransport(ModulusAddress address) : EnvelopeTransport(address)
 {
@@ -38,6 +39,15 @@ internal sealed class TcpTransport(ModulusAddress address) : EnvelopeTransport(a
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            // Before it can be answered: when this connection goes, exactly its own calls fail.
+            connection.Unanswered.TryAdd(request.Id, 0);
+            if (!connection.IsOpen)
+            {
+                // Closed while this waited to write: the host never saw the request.
+                connection.Unanswered.TryRemove(request.Id, out _);
+                throw new NotRunException($"the connection to {Address} closed before the request was sent");
+            }
+
             TcpFraming.WriteFrame(connection.Writer, request);
             await connection.Writer.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -58,6 +68,9 @@ internal sealed class TcpTransport(ModulusAddress address) : EnvelopeTransport(a
         {
             return;
         }
+
+        // A cancelled stream is never answered again.
+        connection.Unanswered.TryRemove(id, out _);
 
         try
         {
@@ -122,10 +135,11 @@ internal sealed class TcpTransport(ModulusAddress address) : EnvelopeTransport(a
     private async Task ReadLoopAsync(Connection connection)
     {
         var reason = "the host closed it";
+        var goneAway = false;
         try
         {
             var input = connection.Input;
-            while (true)
+            while (!goneAway)
             {
                 var result = await input.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
@@ -133,7 +147,21 @@ internal sealed class TcpTransport(ModulusAddress address) : EnvelopeTransport(a
                 {
                     while (TcpFraming.TryReadFrame(ref buffer, MaxResponseBytes, out var payload))
                     {
-                        await DeliverAsync(TcpFraming.ParseEnvelope(payload)).ConfigureAwait(false);
+                        var envelope = TcpFraming.ParseEnvelope(payload);
+                        if (envelope.BodyCase == Envelope.BodyOneofCase.GoAway)
+                        {
+                            goneAway = true;
+                            reason = envelope.GoAway.Reason;
+                            break;
+                        }
+
+                        if (envelope.CallResponse?.OutcomeCase != CallResponse.OutcomeOneofCase.Item)
+                        {
+                            // An answer, or a stream's end: nothing more comes for this id.
+                            connection.Unanswered.TryRemove(envelope.Id, out _);
+                        }
+
+                        await DeliverAsync(envelope).ConfigureAwait(false);
                     }
 
                     if (result.IsCompleted)
@@ -152,17 +180,19 @@ internal sealed class TcpTransport(ModulusAddress address) : EnvelopeTransport(a
             reason = ex.Message;
         }
 
-        await DropAsync(connection, reason).ConfigureAwait(false);
+        await DropAsync(connection, reason, goneAway).ConfigureAwait(false);
     }
 
-    private async Task DropAsync(Connection connection, string reason)
+    private async Task DropAsync(Connection connection, string reason, bool goneAway = false)
     {
         if (!connection.MarkClosed())
         {
             return;
         }
 
-        FailAll(new ModulusException(StatusCode.Unavailable, $"the connection to {Address} closed: {reason}"));
+        // Only the calls sent on this connection: a call made since may already be on the next one.
+        var message = $"the connection to {Address} closed: {reason}";
+        Fail(connection.Unanswered.Keys, goneAway ? new NotRunException(message) : new ModulusException(StatusCode.Unavailable, message));
         await connection.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -187,6 +217,9 @@ internal sealed class TcpTransport(ModulusAddress address) : EnvelopeTransport(a
         public PipeWriter Writer { get; }
 
         public Task? Reader { get; set; }
+
+        /// <summary>The ids of the calls and streams sent on this connection and not yet answered or ended.</summary>
+        public System.Collections.Concurrent.ConcurrentDictionary<ulong, byte> Unanswered { get; } = new();
 
         public bool IsOpen => Volatile.Read(ref _closed) == 0;
 

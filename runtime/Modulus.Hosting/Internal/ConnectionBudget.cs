@@ -20,13 +20,22 @@ internal sealed class ConnectionBudget(IOptions<ModulusServerOptions> options, I
     /// <summary>The connections open now, on every listener.</summary>
     public long Open => Interlocked.Read(ref _open);
 
-    /// <summary>Kestrel connection middleware: admits a connection within the budget and once it has sent its first bytes.</summary>
-    public ConnectionDelegate Admit(ConnectionDelegate next, string listener) => async connection =>
+    /// <summary>
+    /// Kestrel connection middleware: admits a connection within the budget and once it has sent
+    /// its first bytes. A connection it closes is first given <paramref name="farewell"/> with the
+    /// reason, when the listener's protocol has a way to say it.
+    /// </summary>
+    public ConnectionDelegate Admit(ConnectionDelegate next, string listener, Func<ConnectionContext, string, ValueTask>? farewell = null) => async connection =>
     {
         var address = AddressOf(connection);
         if (TryAcquire(address) is { } refusal)
         {
             HostingLog.ConnectionRefused(logger, listener, connection.RemoteEndPoint?.ToString(), refusal);
+            if (farewell is not null)
+            {
+                await farewell(connection, $"the host refused the connection: {refusal}").ConfigureAwait(false);
+            }
+
             return;
         }
 
@@ -34,7 +43,13 @@ internal sealed class ConnectionBudget(IOptions<ModulusServerOptions> options, I
         {
             if (!await FirstBytesArriveAsync(connection).ConfigureAwait(false))
             {
-                HostingLog.ConnectionRefused(logger, listener, connection.RemoteEndPoint?.ToString(), $"it sent nothing within {options.Value.ConnectionStartTimeout.TotalSeconds:0.###} s");
+                var silent = $"it sent nothing within {options.Value.ConnectionStartTimeout.TotalSeconds:0.###} s";
+                HostingLog.ConnectionRefused(logger, listener, connection.RemoteEndPoint?.ToString(), silent);
+                if (farewell is not null)
+                {
+                    await farewell(connection, $"the host closed the connection: {silent} (Modulus:ConnectionStartTimeout)").ConfigureAwait(false);
+                }
+
                 return;
             }
 

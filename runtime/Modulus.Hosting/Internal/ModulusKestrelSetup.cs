@@ -43,7 +43,7 @@ internal sealed class ModulusKestrelSetup(IOptions<ModulusServerOptions> options
         {
             kestrel.Listen(address, tcpPort, listen =>
             {
-                listen.Use(next => budget.Admit(next, "TCP"));
+                listen.Use(next => budget.Admit(next, "TCP", TcpConnectionHandler.GoAwayAsync));
                 listen.UseConnectionHandler<TcpConnectionHandler>();
                 listeners.Tcp = listen;
             });

@@ -71,6 +71,9 @@ internal sealed class TcpConnectionHandler(CallDispatcher dispatcher, IOptions<M
                     }
 
                     HostingLog.TcpConnectionIdle(logger, connection.RemoteEndPoint?.ToString(), settings.IdleTimeout.TotalSeconds);
+                    // A request the caller sent just now sits unread: the go-away tells it that
+                    // request never ran, so it can send it again rather than fail.
+                    await responses.Writer.WriteAsync(GoAway($"the connection was idle for {settings.IdleTimeout.TotalSeconds:0.###} s with no call in flight"), closed).ConfigureAwait(false);
                     break;
                 }
 
@@ -157,6 +160,27 @@ internal sealed class TcpConnectionHandler(CallDispatcher dispatcher, IOptions<M
             await writer.ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Says goodbye on a connection the host closes before reading anything from it (over the
+    /// connection budget, silent since it opened), so that a caller whose request was on its way
+    /// knows it never ran. Best effort: a peer that is gone or not reading misses it.
+    /// </summary>
+    public static async ValueTask GoAwayAsync(ConnectionContext connection, string reason)
+    {
+        try
+        {
+            TcpFraming.WriteFrame(connection.Transport.Output, GoAway(reason));
+            using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await connection.Transport.Output.FlushAsync(bounded.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException or ConnectionResetException)
+        {
+            // The peer is gone or not reading; it learns of the close from the socket.
+        }
+    }
+
+    private static Envelope GoAway(string reason) => new() { Id = 0, GoAway = new GoAway { Reason = reason } };
 
     /// <summary>
     /// <see cref="TcpFraming.TryReadFrame"/>, but a frame over the limit gives the RESOURCE_EXHAUSTED
