@@ -110,6 +110,8 @@ class Client:
         self.payer = payer or (self.signer.address if self.signer else None)
         self.paid = {}  # (host, module) -> wei paid: the amount of the last voucher a host accepted for an answered call
         self._in_flight = {}
+        # (host, module) -> wei of calls whose answers were lost: the host may have served them.
+        self.uncertain = {}
         self._prices = {}
 
     @property
@@ -150,18 +152,21 @@ class Client:
 
     def call_with(self, target, args=(), kwargs=None, timeout=None):
         """Like :meth:`call`, with the arguments as a sequence and a dict, and a timeout in seconds."""
-        _, _, deadline, payment, request = self._request(target, args, kwargs, timeout)
-        try:
-            outcome, payload = _wire.decode_call_response(self._transport.call(self._id(), request, deadline))
-        except BaseException:
+        while True:
+            _, _, deadline, payment, request = self._request(target, args, kwargs, timeout)
+            try:
+                outcome, payload = _wire.decode_call_response(self._transport.call(self._id(), request, deadline))
+            except BaseException:
+                if payment:
+                    self._settle(payment, paid=None)
+                raise
             if payment:
-                self._settle(payment, paid=False)
-            raise
-        if payment:
-            self._settle(payment, paid=outcome != "error")
-        if outcome == "error":
-            raise error(*payload)
-        return payload
+                self._settle(payment, paid=outcome != "error")
+                if outcome == "error" and self._concede(payment, payload):
+                    continue
+            if outcome == "error":
+                raise error(*payload)
+            return payload
 
     def stream(self, target, *args, **kwargs):
         """Calls MODULE or MODULE/ENDPOINT and yields its answer's items as they arrive (a streaming
@@ -172,22 +177,32 @@ class Client:
     def stream_with(self, target, args=(), kwargs=None, timeout=None):
         """Like :meth:`stream`, with the arguments as a sequence and a dict, and a timeout in seconds
         for the whole stream."""
-        request_id = self._id()
-        module, endpoint, deadline, payment, request = self._request(target, args, kwargs, timeout, request_id=request_id, stream=True)
-        paid = False
-        try:
-            for outcome, payload in self._transport.stream(request_id, request, deadline, module, endpoint):
-                if outcome == "item":
-                    yield payload
-                elif outcome == "error":
-                    raise error(*payload)
-                else:
-                    paid = True
-                    return
-            raise Unavailable("the stream ended without its end; the host may have gone")
-        finally:
-            if payment:
-                self._settle(payment, paid=paid)
+        while True:
+            request_id = self._id()
+            module, endpoint, deadline, payment, request = self._request(target, args, kwargs, timeout, request_id=request_id, stream=True)
+            # None until the host's end or error says: a stream its reader stopped, or one whose
+            # connection broke, may have been served (and charged) all the same.
+            paid, yielded, retry = None, False, False
+            try:
+                for outcome, payload in self._transport.stream(request_id, request, deadline, module, endpoint):
+                    if outcome == "item":
+                        yielded = True
+                        yield payload
+                    elif outcome == "error":
+                        paid = False
+                        if payment and not yielded and self._concede(payment, payload):
+                            retry = True
+                            break
+                        raise error(*payload)
+                    else:
+                        paid = True
+                        return
+                if not retry:
+                    raise Unavailable("the stream ended without its end; the host may have gone")
+            finally:
+                if payment:
+                    # The concession (on retry) was counted already; this settles the refused attempt.
+                    self._settle(payment, paid=paid)
 
     def _request(self, target, args, kwargs, timeout, request_id=0, stream=False):
         """(module, endpoint, deadline, payment, encoded request) of a call: named, timed, signed and paid."""
@@ -228,11 +243,29 @@ class Client:
         return key, price, voucher
 
     def _settle(self, payment, paid):
+        """A paid call's end: answered (paid True), failed (False), or its answer lost (None: the
+        host may have served and charged it, or not)."""
         key, price, _ = payment
         with self._lock:
             self._in_flight[key] -= price
             if paid:
                 self.paid[key] = self.paid.get(key, 0) + price
+            elif paid is None:
+                self.uncertain[key] = self.uncertain.get(key, 0) + price
+
+    def _concede(self, payment, failure):
+        """The host says the voucher does not cover what it served: it served a call whose answer
+        was lost. Count one such call as paid, when there is one, so that the next voucher covers it."""
+        key, price, _ = payment
+        code, message = failure
+        if code != StatusCode.PERMISSION_DENIED or "does not cover this call" not in message:
+            return False
+        with self._lock:
+            if self.uncertain.get(key, 0) < price:
+                return False
+            self.uncertain[key] -= price
+            self.paid[key] = self.paid.get(key, 0) + price
+            return True
 
     def list(self):
         """{'modules': [...], 'faults': [...]} as the host serves them."""

@@ -179,7 +179,7 @@ public sealed class PaidCallTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task PythonCaller_PaysWithVouchers_TheHostAccepts_AndRefusesAPriceAboveItsMaximum()
+    public async Task PythonCaller_PaysWithVouchers_TheHostAccepts_PaysForALostAnswer_AndRefusesAPriceAboveItsMaximum()
     {
         var ledger = Path.Combine(_network.Home, "python-ledger.log");
         Assert.Equal(0, (await Run("pay", "deposit", Dev(2), "1", "--key", "dev1")).ExitCode);
@@ -193,6 +193,23 @@ public sealed class PaidCallTests : IAsyncLifetime
                 for i in range(5):
                     assert client.call("paid.echo", str(i)) == str(i)
                 assert client.call("free.echo", "free") == "free"
+                # An answer lost after the host served (and charged) the call: the next voucher is
+                # one call short, the host says so, and the caller pays for the lost call and goes on.
+                real_call = client._transport.call
+                def served_then_lost(*a):
+                    real_call(*a)
+                    raise modulus.Unavailable("the connection broke")
+                client._transport.call = served_then_lost
+                try:
+                    client.call("paid.echo", "lost")
+                    raise SystemExit("a lost answer was not an error")
+                except modulus.Unavailable:
+                    pass
+                client._transport.call = real_call
+                assert sum(client.uncertain.values()) == 10**15, client.uncertain
+                assert client.call("paid.echo", "after") == "after"
+                assert sum(client.uncertain.values()) == 0, client.uncertain
+                assert list(client.stream("paid.echo", "streamed")) == ["streamed"]
             with connect(url, key=key, max_price="0.0009") as frugal:
                 try:
                     frugal.call("paid.echo", "x")
@@ -213,7 +230,8 @@ public sealed class PaidCallTests : IAsyncLifetime
         Assert.True(process.ExitCode == 0, await stderr + await stdout);
 
         var entry = host.Server.Services.GetRequiredService<EscrowPaymentGate>().Ledger.Find(Dev(1), "paid.echo")!;
-        Assert.Equal((5L, 5 * Price), (entry.Calls, entry.Served));
+        // Five, the lost one, the one after it and a stream: each served once and paid once.
+        Assert.Equal((8L, 8 * Price), (entry.Calls, entry.Served));
     }
 
     private async Task<TestHost> StartHostAsync(string ledger) => await TestHost.StartAsync(
