@@ -22,6 +22,10 @@ internal sealed class GgufModule : LoadedModule
         new("generate", [new("prompt", TypeSpec.String, Required: true), .. SamplingSettings.Parameters], TypeSpec.String,
             "Continues a prompt, streaming the text of each token as it is made; stops at max_tokens, the end of the text, or a stop string (not included). temperature 0 is greedy; a seed of 0 or more repeats its text.")
         { Streaming = true, Idempotent = true },
+        // What `modulus call text.generate "…"` calls, with no endpoint named: a model's default is to continue a prompt.
+        new(ModuleCall.DefaultEndpoint, [new("prompt", TypeSpec.String, Required: true), .. SamplingSettings.Parameters], TypeSpec.String,
+            "The module's default endpoint (called when none is named): the same as generate.")
+        { Streaming = true, Idempotent = true },
         new("chat", [new("messages", TypeSpec.ListOf(TypeSpec.MapOf(TypeSpec.Any)), Required: true), .. SamplingSettings.Parameters], TypeSpec.String,
             "Answers a conversation ([{\"role\": \"system\"|\"user\"|\"assistant\", \"content\": …}]) through the model's chat template, or the plain \"User: …\\nAssistant:\" fallback when it has none, streaming the answer's text.")
         { Streaming = true, Idempotent = true },
@@ -59,7 +63,7 @@ internal sealed class GgufModule : LoadedModule
         var target = $"{context.Module}/{endpoint.Name}";
         switch (endpoint.Name)
         {
-            case "generate":
+            case "generate" or ModuleCall.DefaultEndpoint:
             {
                 var settings = SamplingSettings.Read(arguments, target);
                 var prompt = arguments[0]!.AsString();

@@ -99,6 +99,7 @@ public sealed class GgufModuleTests(GgufHostFixture fixture) : IClassFixture<Ggu
         Assert.Equal(
             [
                 "generate(prompt: string, max_tokens: int = 128, temperature: float = 0.8, top_p: float = 0.95, top_k: int = 40, seed: int = -1, stop: list[string] = []) -> stream[string]",
+                "forward(prompt: string, max_tokens: int = 128, temperature: float = 0.8, top_p: float = 0.95, top_k: int = 40, seed: int = -1, stop: list[string] = []) -> stream[string]",
                 "chat(messages: list[map], max_tokens: int = 128, temperature: float = 0.8, top_p: float = 0.95, top_k: int = 40, seed: int = -1, stop: list[string] = []) -> stream[string]",
                 "tokenize(text: string) -> list[int]",
                 "embed(text: string) -> list[float]",
@@ -107,7 +108,18 @@ public sealed class GgufModuleTests(GgufHostFixture fixture) : IClassFixture<Ggu
             info.Endpoints.Select(e => e.Signature));
         Assert.All(info.Endpoints, e => Assert.True(e.Idempotent, e.Name));
         Assert.All(info.Endpoints, e => Assert.False(string.IsNullOrEmpty(e.Description), e.Name));
-        Assert.Equal(["generate", "chat"], info.Endpoints.Where(e => e.Streaming).Select(e => e.Name));
+        Assert.Equal(["generate", "forward", "chat"], info.Endpoints.Where(e => e.Streaming).Select(e => e.Name));
+    }
+
+    [Fact]
+    public async Task CalledWithNoEndpoint_Generates_AsGenerateDoes()
+    {
+        // `modulus call text.generate "In the beginning" --kw seed=1 --stream` names no endpoint.
+        var settings = new Dictionary<string, Value> { ["max_tokens"] = Value.From(40L), ["seed"] = Value.From(1L) };
+        var (named, _) = await GenerateAsync("text.generate/generate", "In the beginning", settings);
+        var (unnamed, _) = await GenerateAsync("text.generate", "In the beginning", settings);
+        Assert.NotEmpty(named);
+        Assert.Equal(named, unnamed);
     }
 
     [Fact]
