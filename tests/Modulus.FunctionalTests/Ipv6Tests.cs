@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Modulus.Client;
@@ -48,18 +47,8 @@ public sealed class Ipv6Tests
             Assert.Equal("six", (await client.CallAsync("echo", "six")).AsString());
         }
 
-        var python = Environment.GetEnvironmentVariable("MODULUS_PYTHON") is { Length: > 0 } configured ? configured : "/usr/bin/python3";
         var script = "import sys, modulus.client\nfor url in sys.argv[1:]:\n    with modulus.client.connect(url, timeout=20) as h:\n        print(url, h.call('echo', 'six'))\n";
-        var info = new ProcessStartInfo(python, ["-c", script, .. host.Addresses]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.Environment["PYTHONPATH"] = Path.Combine(RepositoryPaths.Root, "module-sdk", "python");
-        info.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await process.WaitForExitAsync(timeout.Token);
-        var report = await stdout + await stderr;
-        Assert.True(process.ExitCode == 0, report);
+        var report = await PythonCaller.RunAsync(script, host.Addresses);
         foreach (var address in host.Addresses)
         {
             Assert.Contains($"{address} six", report, StringComparison.Ordinal);
