@@ -1,11 +1,9 @@
-using System.Buffers;
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Modulus.Protocol;
-using Modulus.Protocol.Framing;
 using Modulus.Protocol.V1;
 using Modulus.Sdk;
+using Modulus.Testing;
 using StatusCode = Modulus.Sdk.StatusCode;
 using Value = Modulus.Sdk.Value;
 
@@ -133,7 +131,7 @@ public sealed class GoAwayTests
             foreach (var step in script)
             {
                 var socket = await _listener.AcceptSocketAsync(_stop.Token);
-                var request = await ReadAsync(socket, _stop.Token);
+                var request = await RawTcp.ReadEnvelopeAsync(socket, _stop.Token);
                 lock (Requests)
                 {
                     Requests.Add(request);
@@ -142,9 +140,7 @@ public sealed class GoAwayTests
                 var reply = step(request);
                 foreach (var frame in reply.Frames)
                 {
-                    var writer = new ArrayBufferWriter<byte>();
-                    TcpFraming.WriteFrame(writer, frame);
-                    await socket.SendAsync(writer.WrittenMemory, SocketFlags.None, _stop.Token);
+                    await socket.SendAsync(RawTcp.Frame(frame), SocketFlags.None, _stop.Token);
                 }
 
                 if (reply.Stay)
@@ -156,29 +152,6 @@ public sealed class GoAwayTests
                     socket.Shutdown(SocketShutdown.Both);
                     socket.Dispose();
                 }
-            }
-        }
-
-        private static async Task<Envelope> ReadAsync(Socket socket, CancellationToken cancellationToken)
-        {
-            var header = new byte[4];
-            await ReadExactlyAsync(socket, header, cancellationToken);
-            var payload = new byte[BinaryPrimitives.ReadUInt32BigEndian(header)];
-            await ReadExactlyAsync(socket, payload, cancellationToken);
-            return TcpFraming.ParseEnvelope(new ReadOnlySequence<byte>(payload));
-        }
-
-        private static async Task ReadExactlyAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken)
-        {
-            while (!buffer.IsEmpty)
-            {
-                var read = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
-                if (read == 0)
-                {
-                    throw new IOException("the client closed the connection");
-                }
-
-                buffer = buffer[read..];
             }
         }
     }

@@ -5,7 +5,7 @@ using Google.Protobuf;
 using Modulus.Protocol.Framing;
 using Modulus.Protocol.V1;
 
-namespace Modulus.FunctionalTests;
+namespace Modulus.Testing;
 
 /// <summary>Frames by hand over a bare socket, to send what no client would.</summary>
 internal static class RawTcp
@@ -29,10 +29,16 @@ internal static class RawTcp
     public static async Task<Envelope> ReadEnvelopeAsync(Socket socket, TimeSpan within)
     {
         using var timeout = new CancellationTokenSource(within);
+        return await ReadEnvelopeAsync(socket, timeout.Token);
+    }
+
+    /// <summary>Reads one framed envelope; throws when the connection closes or <paramref name="cancellationToken"/> is cancelled.</summary>
+    public static async Task<Envelope> ReadEnvelopeAsync(Socket socket, CancellationToken cancellationToken)
+    {
         var header = new byte[4];
-        await ReadExactlyAsync(socket, header, timeout.Token);
+        await ReadExactlyAsync(socket, header, cancellationToken);
         var payload = new byte[BinaryPrimitives.ReadUInt32BigEndian(header)];
-        await ReadExactlyAsync(socket, payload, timeout.Token);
+        await ReadExactlyAsync(socket, payload, cancellationToken);
         return TcpFraming.ParseEnvelope(new ReadOnlySequence<byte>(payload));
     }
 
@@ -43,7 +49,7 @@ internal static class RawTcp
             var read = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
             if (read == 0)
             {
-                throw new IOException("the host closed the connection");
+                throw new IOException("the peer closed the connection");
             }
 
             buffer = buffer[read..];
