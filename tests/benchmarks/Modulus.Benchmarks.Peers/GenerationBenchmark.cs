@@ -128,7 +128,7 @@ internal sealed class GenerationBenchmark(HarnessOptions options, Report report)
     {
         var rounds = options.Quick ? 25 : 100;
         var samples = streams.ToDictionary(s => s, _ => new List<GeneratedStream>(rounds));
-        var progress = Progress.Start($"text generation: one stream, {rounds} rounds × {streams.Count} systems, {MaxTokens} tokens each", 10);
+        var progress = Progress.Start($"text generation: one stream, {rounds} rounds × {streams.Count} systems, {MaxTokens} tokens each", rounds);
         for (var round = 0; round < rounds; round++)
         {
             foreach (var stream in streams)
@@ -137,10 +137,7 @@ internal sealed class GenerationBenchmark(HarnessOptions options, Report report)
                 samples[stream].Add(check.Add(stream, result));
             }
 
-            if ((round + 1) % Math.Max(1, rounds / 10) == 0)
-            {
-                progress.Step();
-            }
+            progress.Step();
         }
 
         return samples;

@@ -42,6 +42,8 @@ internal sealed class GenerationFloor : IDisposable
     /// <summary>Loads the weights and the pool as GgufModuleLoader does, each context warmed with one decode.</summary>
     public static async Task<GenerationFloor> LoadAsync(string modelFile, int? context, int contexts, int threads, CancellationToken cancellationToken)
     {
+        // llama.cpp's chatter (a screenful per context) would bury the progress lines; its errors still show.
+        NativeLogConfig.llama_log_set(OnLog);
         var weights = await LLamaWeights.LoadFromFileAsync(new ModelParams(modelFile) { GpuLayerCount = 0 }, cancellationToken).ConfigureAwait(false);
         var size = context ?? weights.NativeHandle.ContextSize;
         var batch = Math.Min(size, 512);
@@ -154,6 +156,14 @@ internal sealed class GenerationFloor : IDisposable
         }
 
         return new GeneratedStream(text.ToString(), produced, first, Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+    }
+
+    private static void OnLog(LLamaLogLevel level, string message)
+    {
+        if (level == LLamaLogLevel.Error)
+        {
+            Console.Error.Write($"llama.cpp: {message}");
+        }
     }
 
     private static void Decode(SafeLLamaContextHandle context, LLamaBatch batch)
