@@ -74,6 +74,12 @@ internal sealed class GenerationBenchmark(HarnessOptions options, Report report)
             }
 
             var single = await OneStreamAsync(streams, check, cancellationToken).ConfigureAwait(false);
+            var calls = options.Quick ? 200 : 1_000;
+            var tokenize = new Dictionary<string, double>
+            {
+                [grpc.Name] = await grpc.TokenizeP50Async(Prompt, calls, cancellationToken).ConfigureAwait(false),
+                [tcp.Name] = await tcp.TokenizeP50Async(Prompt, calls, cancellationToken).ConfigureAwait(false),
+            };
             var aggregate = new Dictionary<(string, int), double>();
             foreach (var n in InFlight)
             {
@@ -85,6 +91,12 @@ internal sealed class GenerationBenchmark(HarnessOptions options, Report report)
 
             load += " to " + File.ReadAllText("/proc/loadavg").Split(' ')[0];
             Write(name, streams, single, aggregate, expected, check, contexts, threads, floor.Context, load);
+            report.Paragraph($"Beside the time to first token: a unary call to {name}/tokenize with the same prompt (the same host, worker and client, no generation) took "
+                + string.Join(", ", tokenize.Select(t => $"{Report.Number(t.Value / 1000)} ms at p50 over {t.Key}")) + $" ({calls:N0} calls each, after the streams).");
+            foreach (var (system, p50) in tokenize)
+            {
+                report.Add("generation", "tokenize, one call in flight", system, "p50", p50, "us");
+            }
         }
         finally
         {

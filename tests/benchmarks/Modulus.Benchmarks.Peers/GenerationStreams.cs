@@ -53,6 +53,20 @@ internal sealed class ModulusGenerationStream(string name, string address, strin
         return new GeneratedStream(text.ToString(), items, first, Stopwatch.GetElapsedTime(started).TotalMicroseconds);
     }
 
+    /// <summary>p50 in µs of a unary call to the same module (tokenize the prompt): the host-to-worker round trip with no generation, to set the time to first token against.</summary>
+    public async Task<double> TokenizeP50Async(string prompt, int calls, CancellationToken cancellationToken)
+    {
+        var samples = new List<double>(calls);
+        for (var i = 0; i < calls; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await _client.CallAsync($"{module}/tokenize", [Value.From(prompt)], null, null, cancellationToken).ConfigureAwait(false);
+            samples.Add(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+        }
+
+        return Measurements.Percentile(samples, 0.5);
+    }
+
     public ValueTask DisposeAsync() => _client.DisposeAsync();
 }
 
