@@ -12,6 +12,12 @@ internal sealed record HarnessOptions(string Cli, string Tree, string Peers, str
     /// <summary>Only the paid-call section (and its target), for working on it.</summary>
     public bool OnlyPaid { get; init; }
 
+    /// <summary>The GGUF module the text-generation section serves and measures against LLamaSharp in-process.</summary>
+    public string GenerateModule { get; init; } = "modules/text/generate";
+
+    /// <summary>Only the text-generation section (and its targets), for working on it.</summary>
+    public bool OnlyGeneration { get; init; }
+
     public int SmallCalls => Quick ? 2_000 : 10_000;
 
     public int MegabyteCalls => Quick ? 100 : 400;
@@ -39,6 +45,14 @@ internal sealed class Harness(HarnessOptions options)
         if (options.OnlyPaid)
         {
             await new PaidCallBenchmark(options, _report).RunAsync().ConfigureAwait(false);
+            Targets();
+            Write(machine);
+            return 0;
+        }
+
+        if (options.OnlyGeneration)
+        {
+            await new GenerationBenchmark(options, _report).RunAsync().ConfigureAwait(false);
             Targets();
             Write(machine);
             return 0;
@@ -127,6 +141,7 @@ internal sealed class Harness(HarnessOptions options)
             servers.Clear();
             await new ScaleBenchmark(options, _report).RunAsync().ConfigureAwait(false);
             await new PaidCallBenchmark(options, _report).RunAsync().ConfigureAwait(false);
+            await new GenerationBenchmark(options, _report).RunAsync().ConfigureAwait(false);
             Registry();
             Targets();
             if (options.Notes is { } notes && File.Exists(notes))
@@ -436,6 +451,8 @@ internal sealed class Harness(HarnessOptions options)
 
     private double _resolveP50 = double.NaN;
 
+    private const string GenerationTarget = "text generation, ";
+
     private const string PaidTarget = "paid call p50 within 1.5× a signed call's (TCP, one in flight)";
 
     private void Targets()
@@ -462,9 +479,24 @@ internal sealed class Harness(HarnessOptions options)
             ("registry resolve p50 under 1 ms at the largest index", Report.Number(_resolveP50) + " µs", _resolveP50 < 1000),
             (PaidTarget, PaidRatio(), PaidCallBenchmark.PaidOverSigned.GetValueOrDefault("TCP", double.NaN) <= 1.5),
         };
+        foreach (var (system, ratio) in GenerationBenchmark.RateOverFloor)
+        {
+            rows.Add(($"{GenerationTarget}{system}: one stream's tokens/s ≥ 95% of the floor's (LLamaSharp in-process)", $"{ratio * 100:0.#} %", ratio >= 0.95));
+        }
+
+        foreach (var (system, added) in GenerationBenchmark.FirstTokenOverFloorMs)
+        {
+            rows.Add(($"{GenerationTarget}{system}: time to first token (p50) within 2 ms of the floor's", $"{(added >= 0 ? "+" : string.Empty)}{Report.Number(added)} ms", added <= 2));
+        }
+
         if (options.OnlyPaid)
         {
             rows.RemoveAll(r => r.Target != PaidTarget);
+        }
+
+        if (options.OnlyGeneration)
+        {
+            rows.RemoveAll(r => !r.Target.StartsWith(GenerationTarget, StringComparison.Ordinal));
         }
 
         _report.Heading("Targets");

@@ -1,8 +1,9 @@
 // make bench: Modulus side by side with a Python grpcio server, FastAPI on uvicorn and bare floors,
-// and paid calls beside signed and unsigned ones on a real Anvil; writes BENCHMARKS.md and BENCHMARKS.json.
+// paid calls beside signed and unsigned ones on a real Anvil, and text generation against LLamaSharp in-process; writes BENCHMARKS.md and BENCHMARKS.json.
 // Usage: Modulus.Benchmarks.Peers [--quick] [--cli artifacts/cli/modulus] [--tree tests/benchmarks/modules]
 //          [--peers tests/benchmarks/peers] [--python /usr/bin/python3] [--out .] [--registry-report FILE] [--notes tests/benchmarks/LIMITS.md] [--scale-modules 1000]
 //          [--paid-tree tests/benchmarks/modules-paid] [--only-paid]   (--only-paid: only the paid-call section, on its own Anvil and hosts)
+//          [--generate-module modules/text/generate] [--only-generation]   (--only-generation: only the text-generation section, on its own host)
 //        Modulus.Benchmarks.Peers floor-server   (started by the harness itself)
 using Modulus.Benchmarks;
 using Modulus.Benchmarks.Peers;
@@ -33,6 +34,8 @@ var options = new HarnessOptions(
 {
     PaidTree = arguments.Text("--paid-tree", "tests/benchmarks/modules-paid"),
     OnlyPaid = args.Contains("--only-paid"),
+    GenerateModule = arguments.Text("--generate-module", "modules/text/generate"),
+    OnlyGeneration = args.Contains("--only-generation"),
 };
 try
 {
