@@ -83,7 +83,7 @@ public sealed class ModulusClient : IAsyncDisposable
                 CallSignature.Sign(request, signer, host, _options.Clock.GetUtcNow());
             }
 
-            var payment = _options.Payment is { } pay ? await PayAsync(pay, request, module, cancellationToken).ConfigureAwait(false) : null;
+            var payment = _options.Payment is { } pay ? await PayAsync(pay, request, module, endpoint, cancellationToken).ConfigureAwait(false) : null;
             Protocol.V1.CallResponse response;
             try
             {
@@ -92,7 +92,7 @@ public sealed class ModulusClient : IAsyncDisposable
             catch
             {
                 // No answer: the host may have served and charged the call, or not.
-                payment?.Tally.Lose(payment.Key, payment.Price);
+                payment?.Lose(0);
                 throw;
             }
 
@@ -103,15 +103,15 @@ public sealed class ModulusClient : IAsyncDisposable
 
             if (response.OutcomeCase == Protocol.V1.CallResponse.OutcomeOneofCase.Result)
             {
-                payment.Tally.Settle(payment.Key, payment.Price);
+                // A streaming endpoint called for one answer answers with the list of its items.
+                var items = response.Result.KindCase == Protocol.V1.Value.KindOneofCase.ListValue ? response.Result.ListValue.Items.Count : 0;
+                payment.Settle(items);
                 return CallMapper.ResultOf(response);
             }
 
-            payment.Tally.Cancel(payment.Key, payment.Price);
+            payment.Cancel();
             // The host served a call whose answer was lost before: pay for it, once per such call, and try again.
-            if (response.Error.Code == (int)StatusCode.PermissionDenied
-                && response.Error.Message.Contains(Protocol.Payments.PaymentMessages.NotCovered, StringComparison.Ordinal)
-                && payment.Tally.Concede(payment.Key, payment.Price))
+            if (payment.Refused(response.Error.Code, response.Error.Message))
             {
                 request.Voucher = null;
                 continue;
@@ -155,39 +155,94 @@ public sealed class ModulusClient : IAsyncDisposable
             Deadline = deadline,
         });
         request.Stream = true;
-        if (_options.Signer is { } signer)
+        while (true)
         {
-            CallSignature.Sign(request, signer, await HostAsync(cancellationToken).ConfigureAwait(false), _options.Clock.GetUtcNow());
-        }
-
-        var payment = _options.Payment is { } pay ? await PayAsync(pay, request, module, cancellationToken).ConfigureAwait(false) : null;
-        var settled = false;
-        try
-        {
-            await foreach (var response in _transport.StreamAsync(request, deadline.UtcDateTime, cancellationToken).ConfigureAwait(false))
+            if (_options.Signer is { } signer)
             {
-                if (response.OutcomeCase == Protocol.V1.CallResponse.OutcomeOneofCase.Item)
+                CallSignature.Sign(request, signer, await HostAsync(cancellationToken).ConfigureAwait(false), _options.Clock.GetUtcNow());
+            }
+
+            var payment = _options.Payment is { } pay ? await PayAsync(pay, request, module, endpoint, cancellationToken).ConfigureAwait(false) : null;
+            var items = 0L;
+            var settled = false;
+            var retry = false;
+            var responses = _transport.StreamAsync(request, deadline.UtcDateTime, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            try
+            {
+                while (true)
                 {
-                    yield return ValueMapper.FromMessage(response.Item);
-                    continue;
+                    Protocol.V1.CallResponse response;
+                    try
+                    {
+                        if (!await responses.MoveNextAsync().ConfigureAwait(false))
+                        {
+                            break;
+                        }
+
+                        response = responses.Current;
+                    }
+                    catch (ModulusException ex) when (payment is not null && ex.Code is not (StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled))
+                    {
+                        // The host's own answer, so every item it sent has arrived: a stream that
+                        // delivered something is charged for it (a metered one stopped at its
+                        // credit, say); one refused before anything was served is not charged, and
+                        // when the refusal is for a call whose answer was lost before, the client
+                        // pays for that one and tries again.
+                        settled = true;
+                        if (items > 0)
+                        {
+                            payment.Settle(items);
+                            throw;
+                        }
+
+                        payment.Cancel();
+                        if (payment.Refused((int)ex.Code, ex.Message))
+                        {
+                            retry = true;
+                            break;
+                        }
+
+                        throw;
+                    }
+
+                    if (response.OutcomeCase == Protocol.V1.CallResponse.OutcomeOneofCase.Item)
+                    {
+                        items++;
+                        yield return ValueMapper.FromMessage(response.Item);
+                        continue;
+                    }
+
+                    payment?.Settle(items);
+                    settled = true;
+                }
+            }
+            finally
+            {
+                if (!settled)
+                {
+                    // Ended early or failed: the host charged at least the items that arrived (a
+                    // stream that delivered something is charged), perhaps more that did not.
+                    payment?.Lose(items);
                 }
 
-                payment?.Tally.Settle(payment.Key, payment.Price);
-                settled = true;
+                await responses.DisposeAsync().ConfigureAwait(false);
             }
-        }
-        finally
-        {
-            if (!settled)
+
+            if (!retry)
             {
-                // Ended early or failed: whether the host charged the call is not known here.
-                payment?.Tally.Lose(payment.Key, payment.Price);
+                yield break;
             }
+
+            request.Voucher = null;
         }
     }
 
-    /// <summary>Attaches a voucher to a call of a paid module; null when the module is free.</summary>
-    private async Task<Reservation?> PayAsync(ModulusPaymentOptions pay, Protocol.V1.CallRequest request, string module, CancellationToken cancellationToken)
+    /// <summary>
+    /// Attaches a voucher to a call of a paid module; null when the module is free. A call holds its
+    /// price; a metered call (a streaming endpoint with a price per 1,000 tokens) holds the caller's
+    /// maximum price per call as its credit, so the host streams as many tokens as that pays for.
+    /// </summary>
+    private async Task<Reservation?> PayAsync(ModulusPaymentOptions pay, Protocol.V1.CallRequest request, string module, string endpoint, CancellationToken cancellationToken)
     {
         var info = await PriceOfAsync(module, cancellationToken).ConfigureAwait(false);
         if (info.AccessMode != Modules.ModuleAccess.Paid || info.Price is null)
@@ -203,23 +258,36 @@ public sealed class ModulusClient : IAsyncDisposable
                 $"{module} costs {info.Price} $GPT per call, above this caller's maximum of {Modules.GptAmount.ToDecimalString(max)} (--max-price, ModulusPaymentOptions.MaxPricePerCall); nothing was signed or sent");
         }
 
+        var streaming = info.Endpoints.FirstOrDefault(e => e.Name == endpoint)?.Streaming == true;
+        var charge = new Protocol.Payments.CallCharge(price, streaming && info.PricePer1kTokens is { } perThousand ? Modules.GptAmount.Parse(perThousand) : System.Numerics.BigInteger.Zero);
+        if (charge.ItemsCovered(max) == 0)
+        {
+            throw new ModulusException(StatusCode.FailedPrecondition,
+                $"{module} costs {info.Price} $GPT per call plus {info.PricePer1kTokens} per 1,000 tokens, and this caller's maximum of {Modules.GptAmount.ToDecimalString(max)} per call (--max-price, ModulusPaymentOptions.MaxPricePerCall) pays for no token; nothing was signed or sent");
+        }
+
+        var hold = charge.Metered ? max : price;
         var (host, announcedEscrow) = await HostInfoAsync(cancellationToken).ConfigureAwait(false);
         var escrow = pay.Escrow ?? (announcedEscrow.Length > 0 ? announcedEscrow : throw new ModulusException(StatusCode.FailedPrecondition,
             $"{module} is paid but the host {host.Address} names no escrow in its handshake; it takes no payments"));
         var payer = pay.Payer ?? pay.Signer.Address;
         var key = PaymentTally.Key(payer, host.Address, host.ChainId, escrow, module);
-        var cumulative = pay.Tally.Reserve(key, price);
+        var cumulative = pay.Tally.Reserve(key, hold);
         try
         {
             request.Voucher = new Protocol.Payments.VoucherDigest(host.ChainId, escrow).Sign(pay.Signer, payer, host.Address, module, cumulative);
+            if (charge.Metered)
+            {
+                request.Voucher.Credit = Google.Protobuf.ByteString.CopyFrom(Protocol.Payments.VoucherDigest.AmountBytes(hold));
+            }
         }
         catch
         {
-            pay.Tally.Cancel(key, price);
+            pay.Tally.Cancel(key, hold);
             throw;
         }
 
-        return new Reservation(pay.Tally, key, price);
+        return new Reservation(pay.Tally, key, hold, charge);
     }
 
     private async Task<ModuleInfo> PriceOfAsync(string module, CancellationToken cancellationToken)
@@ -235,7 +303,24 @@ public sealed class ModulusClient : IAsyncDisposable
         return info;
     }
 
-    private sealed record Reservation(PaymentTally Tally, string Key, System.Numerics.BigInteger Price);
+    /// <summary>One paid call's hold on the tally, settled by what the call delivered.</summary>
+    private sealed record Reservation(PaymentTally Tally, string Key, System.Numerics.BigInteger Hold, Protocol.Payments.CallCharge Charge)
+    {
+        /// <summary>The call was answered, with <paramref name="items"/> items: it cost what the host charges for them.</summary>
+        public void Settle(long items) => Tally.Settle(Key, Hold, Charge.For(items));
+
+        /// <summary>The answer was lost after <paramref name="items"/> items: those are paid (the host charges a stream that delivered something), the rest of the hold is uncertain.</summary>
+        public void Lose(long items) => Tally.Lose(Key, Hold, items > 0 ? Charge.For(items) : System.Numerics.BigInteger.Zero);
+
+        /// <summary>The host refused or failed the call before it delivered anything: not charged.</summary>
+        public void Cancel() => Tally.Cancel(Key, Hold);
+
+        /// <summary>Whether the host's refusal says it served a call whose answer was lost, and one such call's price could be conceded: then the call is worth sending again.</summary>
+        public bool Refused(int code, string message) =>
+            code == (int)StatusCode.PermissionDenied
+            && message.Contains(Protocol.Payments.PaymentMessages.NotCovered, StringComparison.Ordinal)
+            && Tally.Concede(Key, Charge.Price);
+    }
 
     /// <summary>
     /// The host's identity (address and chain id) that signed calls name: <see cref="ModulusClientOptions.Host"/>

@@ -78,60 +78,66 @@ public sealed class PaymentTally
         }
     }
 
-    /// <summary>Reserves a call's price and returns the cumulative amount its voucher must carry.</summary>
-    internal BigInteger Reserve(string key, BigInteger price)
+    /// <summary>Reserves what a call may cost (its price, or a metered call's credit) and returns the cumulative amount its voucher must carry.</summary>
+    internal BigInteger Reserve(string key, BigInteger hold)
     {
         lock (_gate)
         {
-            var inFlight = _inFlight.GetValueOrDefault(key) + price;
+            var inFlight = _inFlight.GetValueOrDefault(key) + hold;
             _inFlight[key] = inFlight;
             return _paid.GetValueOrDefault(key) + inFlight;
         }
     }
 
-    /// <summary>The call was answered: its price is paid.</summary>
-    internal void Settle(string key, BigInteger price)
+    /// <summary>The call was answered: it cost <paramref name="charged"/> of its <paramref name="hold"/>, which is paid.</summary>
+    internal void Settle(string key, BigInteger hold, BigInteger charged)
     {
         lock (_gate)
         {
-            _inFlight[key] = _inFlight.GetValueOrDefault(key) - price;
-            _paid[key] = _paid.GetValueOrDefault(key) + price;
+            _inFlight[key] = _inFlight.GetValueOrDefault(key) - hold;
+            _paid[key] = _paid.GetValueOrDefault(key) + charged;
         }
     }
 
-    /// <summary>The call's answer was lost: it may or may not have been charged.</summary>
-    internal void Lose(string key, BigInteger price)
+    /// <summary>The call's answer was lost: <paramref name="certain"/> of its hold was surely charged (what arrived of a stream), the rest may or may not have been.</summary>
+    internal void Lose(string key, BigInteger hold, BigInteger certain)
     {
         lock (_gate)
         {
-            _inFlight[key] = _inFlight.GetValueOrDefault(key) - price;
-            _uncertain[key] = _uncertain.GetValueOrDefault(key) + price;
+            _inFlight[key] = _inFlight.GetValueOrDefault(key) - hold;
+            _paid[key] = _paid.GetValueOrDefault(key) + certain;
+            _uncertain[key] = _uncertain.GetValueOrDefault(key) + hold - certain;
         }
     }
 
-    /// <summary>The host says it served more than was paid: count one lost call of <paramref name="price"/> as paid, when there is one.</summary>
+    /// <summary>
+    /// The host says it served more than was paid: count <paramref name="price"/> of the uncertain
+    /// amount as paid (a lost call; for a lost metered stream, one call's price of it at a time, or what is left), when there is any.
+    /// </summary>
     internal bool Concede(string key, BigInteger price)
     {
         lock (_gate)
         {
             var uncertain = _uncertain.GetValueOrDefault(key);
-            if (uncertain < price)
+            if (uncertain.Sign <= 0)
             {
                 return false;
             }
 
-            _uncertain[key] = uncertain - price;
-            _paid[key] = _paid.GetValueOrDefault(key) + price;
+            // The last of a lost stream's uncertain credit may be less than a call's price.
+            var conceded = BigInteger.Min(uncertain, price);
+            _uncertain[key] = uncertain - conceded;
+            _paid[key] = _paid.GetValueOrDefault(key) + conceded;
             return true;
         }
     }
 
-    /// <summary>The call failed, so the host did not charge it.</summary>
-    internal void Cancel(string key, BigInteger price)
+    /// <summary>The call failed before it delivered anything, so the host did not charge it.</summary>
+    internal void Cancel(string key, BigInteger hold)
     {
         lock (_gate)
         {
-            _inFlight[key] = _inFlight.GetValueOrDefault(key) - price;
+            _inFlight[key] = _inFlight.GetValueOrDefault(key) - hold;
         }
     }
 }

@@ -147,7 +147,7 @@ public sealed class PaymentTests(AnvilFixture anvil) : ChainTest(anvil), IDispos
         Assert.Contains($"modulus pay deposit {host}", missing);
 
         var first = await gate.AuthorizeAsync(Call(Voucher(Price)), default);
-        await gate.CommitAsync(first, default);
+        await gate.CommitAsync(first, Price, default);
         Assert.Contains("does not cover this call: 0.001 $GPT served", await DeniedAsync(gate, Voucher(Price)));
 
         Assert.Contains($"the voucher is for receiver {Carol.Account}", await DeniedAsync(gate, Voucher(2 * Price, receiver: Carol.Account)));
@@ -171,13 +171,34 @@ public sealed class PaymentTests(AnvilFixture anvil) : ChainTest(anvil), IDispos
         await alice.AuthorizeSignerAsync(HotSigner.Address);
         using (var fresh = Gate("fresh"))
         {
-            await fresh.CommitAsync(await fresh.AuthorizeAsync(Call(Voucher(Price, signer: HotSigner)), default), default);
+            await fresh.CommitAsync(await fresh.AuthorizeAsync(Call(Voucher(Price, signer: HotSigner)), default), Price, default);
         }
 
-        await gate.CommitAsync(await gate.AuthorizeAsync(Call(Voucher(2 * Price)), default), default);
+        await gate.CommitAsync(await gate.AuthorizeAsync(Call(Voucher(2 * Price)), default), Price, default);
         // The deposit of 3 calls is all promised (one for "fresh", two here): a fourth is refused.
-        await gate.CommitAsync(await gate.AuthorizeAsync(Call(Voucher(3 * Price)), default), default);
+        await gate.CommitAsync(await gate.AuthorizeAsync(Call(Voucher(3 * Price)), default), Price, default);
         Assert.Contains("escrow for this host holds 0.003 $GPT not thawing", await DeniedAsync(gate, Voucher(4 * Price)));
+    }
+
+    [Fact]
+    public async Task Gate_AMeteredCall_HoldsItsCredit_IsChargedWhatItServed_AndTheNextVoucherNeedsOnlyThatPlusItsOwnCredit()
+    {
+        await alice.DepositAsync(Bob.Account, Gpt);
+        using var gate = Gate();
+        // A credit of 10 calls' price for a stream: held whole while it runs, in flight it bars a
+        // second call that the voucher does not cover beyond it.
+        var stream = await gate.AuthorizeAsync(Call(Voucher(10 * Price)) with { Hold = 10 * Price }, default);
+        Assert.Equal(10 * Price, stream.Price);
+        Assert.Contains("does not cover this call: 0.01 $GPT served to", await DeniedAsync(gate, Voucher(10 * Price)));
+        Assert.Contains("plus this call's credit of 0.01", (await Assert.ThrowsAsync<ModulusException>(() =>
+            gate.AuthorizeAsync(Call(Voucher(15 * Price)) with { Hold = 10 * Price }, default).AsTask())).Message);
+
+        // It delivered 3 calls' worth: served is that, and the next stream signs 3 + its own 10.
+        await gate.CommitAsync(stream, 3 * Price, default);
+        var entry = Assert.Single(gate.Ledger.Entries);
+        Assert.Equal((3 * Price, 10 * Price, 1L), (entry.Served, entry.Voucher, entry.Calls));
+        var next = await gate.AuthorizeAsync(Call(Voucher(13 * Price)) with { Hold = 10 * Price }, default);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => gate.CommitAsync(next, 11 * Price, default).AsTask());
     }
 
     [Fact]
@@ -187,14 +208,14 @@ public sealed class PaymentTests(AnvilFixture anvil) : ChainTest(anvil), IDispos
         using var gate = Gate();
         var second = await gate.AuthorizeAsync(Call(Voucher(2 * Price)), default);
         var first = await gate.AuthorizeAsync(Call(Voucher(Price)), default);
-        await gate.CommitAsync(second, default);
-        await gate.CommitAsync(first, default);
+        await gate.CommitAsync(second, Price, default);
+        await gate.CommitAsync(first, Price, default);
         var failed = await gate.AuthorizeAsync(Call(Voucher(3 * Price)), default);
         gate.Release(failed);
         var entry = Assert.Single(gate.Ledger.Entries);
         Assert.Equal((2 * Price, 2 * Price, 2L), (entry.Served, entry.Voucher, entry.Calls));
         // The voucher for 3 calls is still good for the third call, since the failed one was not charged.
-        await gate.CommitAsync(await gate.AuthorizeAsync(Call(Voucher(3 * Price)), default), default);
+        await gate.CommitAsync(await gate.AuthorizeAsync(Call(Voucher(3 * Price)), default), Price, default);
     }
 
     [Fact]
@@ -206,7 +227,7 @@ public sealed class PaymentTests(AnvilFixture anvil) : ChainTest(anvil), IDispos
         {
             for (var i = 1; i <= 5; i++)
             {
-                await gate.CommitAsync(await gate.AuthorizeAsync(Call(Voucher(i * Price)), default), default);
+                await gate.CommitAsync(await gate.AuthorizeAsync(Call(Voucher(i * Price)), default), Price, default);
             }
         }
 
@@ -221,7 +242,7 @@ public sealed class PaymentTests(AnvilFixture anvil) : ChainTest(anvil), IDispos
         Assert.Equal(bobBefore + 5 * Price * 7 / 10, await Bob.BalanceOfAsync(Bob.Account));
         // Served calls continue from the ledger: the next voucher must cover six.
         Assert.Contains("does not cover", await DeniedAsync(reopened, Voucher(5 * Price)));
-        await reopened.CommitAsync(await reopened.AuthorizeAsync(Call(Voucher(6 * Price)), default), default);
+        await reopened.CommitAsync(await reopened.AuthorizeAsync(Call(Voucher(6 * Price)), default), Price, default);
     }
 
     [Fact]
@@ -270,7 +291,7 @@ public sealed class PaymentTests(AnvilFixture anvil) : ChainTest(anvil), IDispos
 
     private static IOptions<PaymentOptions> Options() => Microsoft.Extensions.Options.Options.Create(new PaymentOptions { ChainCacheAge = TimeSpan.Zero });
 
-    private static PaidCall Call(Protocol.V1.Voucher? voucher, string module = "alpha") => new(module, "forward", Price, voucher, null);
+    private static PaidCall Call(Protocol.V1.Voucher? voucher, string module = "alpha") => new(module, "forward", Price, voucher, null, Price);
 
     private Protocol.V1.Voucher Voucher(BigInteger cumulative, string? receiver = null, ulong? chain = null, string? escrow = null, string module = "alpha", CallSigner? signer = null)
     {

@@ -122,15 +122,19 @@ def decode_host_info(data, with_escrow=False):
     return (address, chain_id, signature, escrow) if with_escrow else (address, chain_id, signature)
 
 
-def encode_voucher(payer, cumulative_amount, signature, signer, receiver, chain_id, escrow):
-    """A Voucher: 1 payer, 2 amount (32 bytes big-endian), 3 signature, 4 signer, and in clear 5 receiver, 6 chain id, 7 escrow."""
+def encode_voucher(payer, cumulative_amount, signature, signer, receiver, chain_id, escrow, credit=None):
+    """A Voucher: 1 payer, 2 amount (32 bytes big-endian), 3 signature, 4 signer, and in clear 5 receiver, 6 chain id, 7 escrow;
+    8 the credit of a metered call (32 bytes), when given."""
     body = _len(1, payer.encode("ascii")) + _len(2, cumulative_amount.to_bytes(32, "big")) + _len(3, signature)
     if signer:
         body += _len(4, signer.encode("ascii"))
     body += _len(5, receiver.encode("ascii"))
     if chain_id:
         body += _key(6, _VARINT) + _varint(chain_id)
-    return body + _len(7, escrow.encode("ascii"))
+    body += _len(7, escrow.encode("ascii"))
+    if credit is not None:
+        body += _len(8, credit.to_bytes(32, "big"))
+    return body
 
 
 def encode_call_request(module, endpoint, args, kwargs, deadline_ms=0, request_id=0, auth=None, voucher=None, stream=False):

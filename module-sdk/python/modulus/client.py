@@ -158,10 +158,11 @@ class Client:
                 outcome, payload = _wire.decode_call_response(self._transport.call(self._id(), request, deadline))
             except BaseException:
                 if payment:
-                    self._settle(payment, paid=None)
+                    self._settle(payment, "lost")
                 raise
             if payment:
-                self._settle(payment, paid=outcome != "error")
+                # A streaming endpoint called for one answer answers with the list of its items.
+                self._settle(payment, "refused" if outcome == "error" else "answered", len(payload) if isinstance(payload, list) else 0)
                 if outcome == "error" and self._concede(payment, payload):
                     continue
             if outcome == "error":
@@ -180,29 +181,35 @@ class Client:
         while True:
             request_id = self._id()
             module, endpoint, deadline, payment, request = self._request(target, args, kwargs, timeout, request_id=request_id, stream=True)
-            # None until the host's end or error says: a stream its reader stopped, or one whose
-            # connection broke, may have been served (and charged) all the same.
-            paid, yielded, retry = None, False, False
+            # "lost" until the host's end or error says: a stream its reader stopped, or one whose
+            # connection broke, was charged at least for the items that arrived, perhaps for more.
+            # The host's own end or error comes after every item it sent: a stream that delivered
+            # something is charged for it, one refused before its first item is not.
+            ended, items, retry = "lost", 0, False
             try:
                 for outcome, payload in self._transport.stream(request_id, request, deadline, module, endpoint):
                     if outcome == "item":
-                        yielded = True
+                        items += 1
                         yield payload
                     elif outcome == "error":
-                        paid = False
-                        if payment and not yielded and self._concede(payment, payload):
-                            retry = True
-                            break
+                        # A broken connection or a passed deadline may have left items on the way.
+                        broken = payload[0] in (StatusCode.UNAVAILABLE, StatusCode.DEADLINE_EXCEEDED, StatusCode.CANCELLED)
+                        ended = "lost" if broken else "answered" if items else "refused"
+                        if payment and ended == "refused":
+                            self._settle(payment, ended)
+                            settled, payment = payment, None
+                            if self._concede(settled, payload):
+                                retry = True
+                                break
                         raise error(*payload)
                     else:
-                        paid = True
+                        ended = "answered"
                         return
                 if not retry:
                     raise Unavailable("the stream ended without its end; the host may have gone")
             finally:
                 if payment:
-                    # The concession (on retry) was counted already; this settles the refused attempt.
-                    self._settle(payment, paid=paid)
+                    self._settle(payment, ended, items)
 
     def _request(self, target, args, kwargs, timeout, request_id=0, stream=False):
         """(module, endpoint, deadline, payment, encoded request) of a call: named, timed, signed and paid."""
@@ -213,13 +220,15 @@ class Client:
         deadline = time.time() + (self.timeout if timeout is None else timeout)
         kwargs = kwargs or {}
         auth = self.sign(module, endpoint, args, kwargs) if self.signer else None
-        payment = self._pay(module) if self.max_price is not None else None
+        payment = self._pay(module, endpoint) if self.max_price is not None else None
         request = _wire.encode_call_request(module, endpoint, args, kwargs, int(deadline * 1000), request_id=request_id,
                                             auth=auth, voucher=payment[2] if payment else None, stream=stream)
         return module, endpoint, deadline, payment, request
 
-    def _pay(self, module):
-        """(key, price, voucher bytes) for a call of a paid module, or None for a free one."""
+    def _pay(self, module, endpoint):
+        """(key, hold, voucher bytes, (price, price per 1,000 tokens)) for a call of a paid module, or
+        None for a free one. A call holds its price; a metered call (a streaming endpoint with a price
+        per 1,000 tokens) holds max_price as its credit, so the host streams as many tokens as that pays for."""
         info = self._prices.get(module)
         if info is None or time.time() - info[1] > 10:
             info = (self.info(module), time.time())
@@ -230,41 +239,61 @@ class Client:
         if price > self.max_price:
             raise error(StatusCode.FAILED_PRECONDITION, f"{module} costs {info[0]['price']} $GPT per call, above this caller's "
                                                         f"maximum (max_price); nothing was signed or sent")
+        streaming = any(e["name"] == endpoint and e["streaming"] for e in info[0]["endpoints"])
+        per_1k = signing.parse_gpt(info[0]["price_per_1k_tokens"]) if streaming and info[0]["price_per_1k_tokens"] else 0
+        if per_1k and (self.max_price - price) * 1000 < per_1k:
+            raise error(StatusCode.FAILED_PRECONDITION, f"{module} costs {info[0]['price']} $GPT per call plus {info[0]['price_per_1k_tokens']} "
+                                                        f"per 1,000 tokens, and this caller's maximum (max_price) pays for no token; nothing was signed or sent")
+        hold = self.max_price if per_1k else price
         host, chain_id = self.host_identity()
         if not self._escrow:
             raise error(StatusCode.FAILED_PRECONDITION, f"{module} is paid but the host {host} names no escrow; pass escrow=...")
         key = (host.lower(), module)
         with self._lock:
-            self._in_flight[key] = self._in_flight.get(key, 0) + price
+            self._in_flight[key] = self._in_flight.get(key, 0) + hold
             cumulative = self.paid.get(key, 0) + self._in_flight[key]
         digest = signing.voucher_digest(chain_id, self._escrow, self.payer, host, module, cumulative)
         signer = "" if self.signer.address.lower() == self.payer.lower() else self.signer.address
-        voucher = _wire.encode_voucher(self.payer, cumulative, self.signer.sign_hash(digest), signer, host, chain_id, self._escrow)
-        return key, price, voucher
+        voucher = _wire.encode_voucher(self.payer, cumulative, self.signer.sign_hash(digest), signer, host, chain_id, self._escrow,
+                                       credit=hold if per_1k else None)
+        return key, hold, voucher, (price, per_1k)
 
-    def _settle(self, payment, paid):
-        """A paid call's end: answered (paid True), failed (False), or its answer lost (None: the
-        host may have served and charged it, or not)."""
-        key, price, _ = payment
+    @staticmethod
+    def _cost(charge, items):
+        """What a call that delivered ``items`` items costs (the host's rule, CallCharge in C#): the
+        price, plus for a metered call the tokens' price of its items rounded up to the wei."""
+        price, per_1k = charge
+        return price + (items * per_1k + 999) // 1000 if per_1k else price
+
+    def _settle(self, payment, ended, items=0):
+        """A paid call's end: "answered" (a result, or a stream the host ended, after ``items``
+        items), "refused" (nothing delivered, nothing charged), or "lost" (the host charged at least
+        the ``items`` that arrived, perhaps the rest of the hold)."""
+        key, hold, _, charge = payment
         with self._lock:
-            self._in_flight[key] -= price
-            if paid:
-                self.paid[key] = self.paid.get(key, 0) + price
-            elif paid is None:
-                self.uncertain[key] = self.uncertain.get(key, 0) + price
+            self._in_flight[key] -= hold
+            if ended == "answered":
+                self.paid[key] = self.paid.get(key, 0) + self._cost(charge, items)
+            elif ended == "lost":
+                certain = self._cost(charge, items) if items else 0
+                self.paid[key] = self.paid.get(key, 0) + certain
+                self.uncertain[key] = self.uncertain.get(key, 0) + hold - certain
 
     def _concede(self, payment, failure):
         """The host says the voucher does not cover what it served: it served a call whose answer
-        was lost. Count one such call as paid, when there is one, so that the next voucher covers it."""
-        key, price, _ = payment
+        was lost. Count one such call's price as paid (or what is left of a lost stream's credit),
+        when there is any, so that the next voucher covers it."""
+        key, _, _, (price, _) = payment
         code, message = failure
         if code != StatusCode.PERMISSION_DENIED or "does not cover this call" not in message:
             return False
         with self._lock:
-            if self.uncertain.get(key, 0) < price:
+            uncertain = self.uncertain.get(key, 0)
+            if uncertain <= 0:
                 return False
-            self.uncertain[key] -= price
-            self.paid[key] = self.paid.get(key, 0) + price
+            conceded = min(uncertain, price)
+            self.uncertain[key] = uncertain - conceded
+            self.paid[key] = self.paid.get(key, 0) + conceded
             return True
 
     def list(self):

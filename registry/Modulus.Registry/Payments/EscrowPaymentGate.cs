@@ -113,21 +113,22 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
             lock (_gate)
             {
                 var tally = TallyOf(v.Payer, call.Module);
-                var need = tally.Served + tally.Pending + call.Price;
+                var need = tally.Served + tally.Pending + call.Hold;
                 if (BigInteger.Max(tally.Voucher, amount) < need)
                 {
-                    throw Denied($"the voucher's cumulative amount {GptAmount.Format(amount)} $GPT {PaymentMessages.NotCovered}: {GptAmount.Format(tally.Served + tally.Pending)} $GPT served to {v.Payer} for {call.Module} so far (or in flight) plus {price} for this call is {GptAmount.Format(need)}; sign a voucher for at least that");
+                    var what = call.Hold == call.Price ? $"{price} for this call" : $"this call's credit of {GptAmount.Format(call.Hold)}";
+                    throw Denied($"the voucher's cumulative amount {GptAmount.Format(amount)} $GPT {PaymentMessages.NotCovered}: {GptAmount.Format(tally.Served + tally.Pending)} $GPT served to {v.Payer} for {call.Module} so far (or in flight) plus {what} is {GptAmount.Format(need)}; sign a voucher for at least that");
                 }
 
                 var outstanding = Outstanding(v.Payer, call.Module, amount);
                 if (outstanding <= available)
                 {
-                    tally.Pending += call.Price;
+                    tally.Pending += call.Hold;
                     // A valid voucher for more is the payer's promise whether or not this call
                     // succeeds (its one call of credit): hold it at once, so calls in flight whose
                     // vouchers arrive out of order are all covered. The ledger gets it at the next commit.
                     tally.Hold(amount, v.Signature.ToByteArray(), signer);
-                    return new PaymentHold(v.Payer, call.Module, call.Price, amount, v.Signature.ToByteArray(), signer);
+                    return new PaymentHold(v.Payer, call.Module, call.Hold, amount, v.Signature.ToByteArray(), signer);
                 }
 
                 if (attempt > 0)
@@ -138,15 +139,20 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
         }
     }
 
-    public ValueTask CommitAsync(PaymentHold hold, CancellationToken cancellationToken)
+    public ValueTask CommitAsync(PaymentHold hold, BigInteger charged, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(hold);
+        if (charged.Sign < 0 || charged > hold.Price)
+        {
+            throw new ArgumentOutOfRangeException(nameof(charged), charged, $"a call is charged at most what was held for it ({hold.Price} wei)");
+        }
+
         lock (_gate)
         {
             var tally = TallyOf(hold.Payer, hold.Module);
             tally.Pending -= hold.Price;
             tally.Hold(hold.CumulativeAmount, hold.Signature, hold.Signer);
-            var entry = new LedgerEntry(tally.Payer, hold.Module, tally.Served + hold.Price, tally.Voucher, tally.Signature, tally.Signer, tally.Redeemed, tally.Calls + 1);
+            var entry = new LedgerEntry(tally.Payer, hold.Module, tally.Served + charged, tally.Voucher, tally.Signature, tally.Signer, tally.Redeemed, tally.Calls + 1);
             try
             {
                 _ledger.Write(entry);

@@ -5,7 +5,8 @@ namespace Modulus.Protocol.Payments;
 /// <summary>
 /// The host's check of paid calls (module.json <c>access.mode "paid"</c>), called once per call to a
 /// paid module: <see cref="AuthorizeAsync"/> before the module runs, then <see cref="CommitAsync"/>
-/// after it succeeded and before the answer is sent, or <see cref="Release"/> when it failed.
+/// with what the call cost once it delivered something (its result, or an item of its stream) and
+/// before its answer ends, or <see cref="Release"/> when it delivered nothing.
 /// The host registers one; without a chain it refuses every paid call, saying why.
 /// </summary>
 public interface IPaymentGate
@@ -16,17 +17,17 @@ public interface IPaymentGate
     /// <summary>
     /// Checks the call's voucher (signature by the payer or a signer it authorized; this host's
     /// escrow, chain and address; a cumulative amount covering everything served to the payer for
-    /// the module plus this call; covered by the payer's escrow balance) and holds this call's price.
+    /// the module plus this call's hold; covered by the payer's escrow balance) and holds <see cref="PaidCall.Hold"/>.
     /// </summary>
     /// <returns>The hold to commit or release.</returns>
     /// <exception cref="Sdk.ModulusException">PERMISSION_DENIED with the price and what to do when the voucher is missing, short or wrong; UNAUTHENTICATED for a malformed signature; UNAVAILABLE when the chain cannot be read.</exception>
     ValueTask<PaymentHold> AuthorizeAsync(PaidCall call, CancellationToken cancellationToken);
 
-    /// <summary>Records the call as served and its voucher durably (written and flushed to disk) before the host answers.</summary>
+    /// <summary>Records the call as served for <paramref name="charged"/> (at most the hold) and its voucher durably (written and flushed to disk) before the host answers.</summary>
     /// <exception cref="Sdk.ModulusException">INTERNAL when the voucher could not be stored; the host must not answer with the result.</exception>
-    ValueTask CommitAsync(PaymentHold hold, CancellationToken cancellationToken);
+    ValueTask CommitAsync(PaymentHold hold, BigInteger charged, CancellationToken cancellationToken);
 
-    /// <summary>Gives back the hold of a call that was not served (the module failed), so the payer is not charged.</summary>
+    /// <summary>Gives back the hold of a call that delivered nothing (refused, or failed before its first item), so the payer is not charged.</summary>
     void Release(PaymentHold hold);
 }
 
@@ -36,12 +37,16 @@ public interface IPaymentGate
 /// <param name="Price">The module's price per call in wei (access.price).</param>
 /// <param name="Voucher">The voucher the request carried, or null.</param>
 /// <param name="Caller">The verified signer of the request, when it was signed.</param>
-public sealed record PaidCall(string Module, string Endpoint, BigInteger Price, V1.Voucher? Voucher, string? Caller);
+/// <param name="Hold">
+/// The most the call may cost, held of the voucher while it runs: <paramref name="Price"/>, or for a
+/// metered call the credit its voucher names (<see cref="V1.Voucher.Credit"/>, at least the price).
+/// </param>
+public sealed record PaidCall(string Module, string Endpoint, BigInteger Price, V1.Voucher? Voucher, string? Caller, BigInteger Hold);
 
 /// <summary>A voucher accepted for one call, held until the call is committed or released.</summary>
 /// <param name="Payer">The payer (checksummed).</param>
 /// <param name="Module">The module.</param>
-/// <param name="Price">The price held for this call, in wei.</param>
+/// <param name="Price">The amount held for this call, in wei (<see cref="PaidCall.Hold"/>).</param>
 /// <param name="CumulativeAmount">The voucher's cumulative amount, in wei.</param>
 /// <param name="Signature">The voucher's 65-byte signature.</param>
 /// <param name="Signer">The address that signed it (the payer or an authorized signer).</param>

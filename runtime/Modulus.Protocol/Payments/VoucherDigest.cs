@@ -112,8 +112,8 @@ public sealed class VoucherDigest
 
     /// <summary>Reads an unsigned big-endian amount of at most 32 bytes.</summary>
     /// <exception cref="ModulusException">INVALID_ARGUMENT when it is longer than 32 bytes.</exception>
-    public static BigInteger Amount(ReadOnlySpan<byte> bytes) => bytes.Length > 32
-        ? throw new ModulusException(StatusCode.InvalidArgument, $"the voucher's cumulative_amount is {bytes.Length} bytes; a uint256 is at most 32 (big-endian)")
+    public static BigInteger Amount(ReadOnlySpan<byte> bytes, string field = "cumulative_amount") => bytes.Length > 32
+        ? throw new ModulusException(StatusCode.InvalidArgument, $"the voucher's {field} is {bytes.Length} bytes; a uint256 is at most 32 (big-endian)")
         : new BigInteger(bytes, isUnsigned: true, isBigEndian: true);
 
     private static void WriteUint(Span<byte> word, ulong value)

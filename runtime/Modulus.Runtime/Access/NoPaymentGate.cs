@@ -13,7 +13,7 @@ internal sealed class NoPaymentGate : IPaymentGate
         throw new ModulusException(StatusCode.PermissionDenied,
             $"{call.Module} is paid ({GptAmount.ToDecimalString(call.Price)} $GPT per call, access.price), and this host takes no payments: it was started without a chain that has a call escrow (see `modulus serve --help`)");
 
-    public ValueTask CommitAsync(PaymentHold hold, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    public ValueTask CommitAsync(PaymentHold hold, System.Numerics.BigInteger charged, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     public void Release(PaymentHold hold)
     {

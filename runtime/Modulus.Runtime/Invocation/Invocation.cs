@@ -37,6 +37,12 @@ internal sealed class Invocation(ModuleCall call, ModuleEntry entry, EndpointSch
     /// <summary>The deadline the module is given, once the deadline step has set it.</summary>
     public DateTimeOffset? Deadline { get; set; }
 
+    /// <summary>
+    /// Wraps the writer a streaming endpoint's items go through, the caller's stream or the list that
+    /// collects them (the payment step counts and meters them); null for none.
+    /// </summary>
+    public Func<StreamItemWriter, StreamItemWriter>? Items { get; set; }
+
     /// <summary>The module's code, while it runs; set by the dispatch step.</summary>
     public Task<Value>? Running { get; set; }
 

@@ -21,6 +21,25 @@ public sealed class PaidCallTests : IAsyncLifetime
 {
     private const string Echo = "public sealed class E : Module { public string Forward(CallContext context, string text = \"\") => text; }";
     private const string Paid = """, "access": { "mode": "paid", "price": "0.001" }""";
+
+    // One item per "token"; 0.001 per call plus 0.5 per 1,000 tokens (0.0005 a token).
+    private const string Tokens = """
+        public sealed class T : Module
+        {
+            [Endpoint]
+            public async IAsyncEnumerable<string> Forward(int n)
+            {
+                for (var i = 0; i < n; i++)
+                {
+                    yield return $"t{i}";
+                }
+
+                await Task.CompletedTask;
+            }
+        }
+        """;
+
+    private const string Metered = """, "access": { "mode": "paid", "price": "0.001", "price_per_1k_tokens": "0.5" }""";
     private static readonly BigInteger Price = GptAmount.Parse("0.001");
 
     private readonly TempTree _tree = new();
@@ -37,7 +56,9 @@ public sealed class PaidCallTests : IAsyncLifetime
         var owner = new Web3(new Account(AnvilNode.DevPrivateKeys[0], 31337), _network.Anvil.RpcUrl);
         owner.TransactionManager.UseLegacyAsDefault = true;
         await new RegistryContracts(owner, _network.Deployment).ClaimNameAsync("paid.echo");
+        await new RegistryContracts(owner, _network.Deployment).ClaimNameAsync("paid.tokens");
         _tree.AddCSharp("paid/echo", Echo, Paid);
+        _tree.AddCSharp("paid/tokens", Tokens, Metered);
         _tree.AddCSharp("free/echo", Echo);
         _hostKeyFile = Path.Combine(_network.Home, "host.key");
         await File.WriteAllTextAsync(_hostKeyFile, AnvilNode.DevPrivateKeys[2]);
@@ -121,6 +142,85 @@ public sealed class PaidCallTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AMeteredStream_IsChargedItsPricePlusItsTokens_StopsAtItsCredit_AndTheChainPaysExactlyThat()
+    {
+        var ledger = Path.Combine(_network.Home, "metered-ledger.log");
+        Assert.Equal(0, (await Run("pay", "deposit", Dev(2), "1", "--key", "dev1")).ExitCode);
+        var token = new RegistryContracts(new Web3(_network.Anvil.RpcUrl), _network.Deployment);
+        var hostBefore = await token.BalanceOfAsync(Dev(2));
+        var ownerBefore = await token.BalanceOfAsync(Dev(0));
+        var perToken = GptAmount.Parse("0.0005");
+        BigInteger redeemable;
+
+        var host = await StartHostAsync(ledger);
+        await using (host)
+        {
+            var tcp = host.Addresses.Single(a => a.StartsWith("tcp", StringComparison.Ordinal));
+            Assert.Contains("0.001 $GPT per call, 0.5 $GPT per 1,000 tokens", (await Run("info", "paid.tokens", "--url", tcp)).Out);
+            // A maximum of 0.01 per call is the credit of each stream: 0.009 after the price, 18 tokens.
+            var options = new ModulusPaymentOptions(Signer(1), "0.01");
+            await using var payer = ModulusClient.Connect(tcp, new ModulusClientOptions { Payment = options });
+            var key = PaymentTally.Key(Dev(1), Dev(2), 31337, _network.Deployment.Escrow!, "paid.tokens");
+
+            var ten = await payer.StreamAsync("paid.tokens", Value.From(10)).ToListAsync();
+            Assert.Equal(10, ten.Count);
+            Assert.Equal(Price + 10 * perToken, options.Tally.Paid(key));
+
+            var items = new List<string>();
+            var stopped = await Assert.ThrowsAsync<ModulusException>(async () =>
+            {
+                await foreach (var item in payer.StreamAsync("paid.tokens", Value.From(30)))
+                {
+                    items.Add(item.AsString());
+                }
+            });
+            Assert.Equal(StatusCode.ResourceExhausted, stopped.Code);
+            Assert.StartsWith("paid.tokens/forward stopped after 18 tokens: the call's credit of 0.01 $GPT pays for no more", stopped.Message);
+            Assert.Equal(18, items.Count);
+            Assert.Equal(2 * Price + 28 * perToken, options.Tally.Paid(key));
+
+            // Called for one answer, the items come back as a list and are charged the same way.
+            Assert.Equal(5, (await payer.CallAsync("paid.tokens", 5)).AsList().Count);
+            Assert.Equal(3 * Price + 33 * perToken, options.Tally.Paid(key));
+
+            var entry = host.Server.Services.GetRequiredService<EscrowPaymentGate>().Ledger.Find(Dev(1), "paid.tokens")!;
+            Assert.Equal((3L, 3 * Price + 33 * perToken), (entry.Calls, entry.Served));
+
+            // Leaving a stream early does not make it free: the host charges what it sent, the client
+            // pays what arrived and settles the rest when the host says so, never beyond the credit.
+            await foreach (var item in payer.StreamAsync("paid.tokens", Value.From(15)))
+            {
+                if (item.AsString() == "t2")
+                {
+                    break;
+                }
+            }
+
+            Assert.Equal(4, (await payer.StreamAsync("paid.tokens", Value.From(4)).ToListAsync()).Count);
+            entry = host.Server.Services.GetRequiredService<EscrowPaymentGate>().Ledger.Find(Dev(1), "paid.tokens")!;
+            Assert.Equal(5L, entry.Calls);
+            Assert.InRange(entry.Served, 5 * Price + 40 * perToken, 5 * Price + 52 * perToken);
+            Assert.InRange(options.Tally.Paid(key), entry.Served, entry.Served + Price);
+
+            // A maximum that pays for no token is refused before anything is signed.
+            await using var frugal = ModulusClient.Connect(tcp, new ModulusClientOptions { Payment = new ModulusPaymentOptions(Signer(1), "0.001") });
+            var tooLow = await Assert.ThrowsAsync<ModulusException>(async () => await frugal.StreamAsync("paid.tokens", Value.From(1)).ToListAsync());
+            Assert.Equal(StatusCode.FailedPrecondition, tooLow.Code);
+            Assert.Contains("pays for no token; nothing was signed or sent", tooLow.Message);
+            // The host holds the latest voucher: what the client paid before the last stream (what
+            // was served, or up to a price more after settling the early exit) plus that stream's
+            // whole credit, so it covers what was served and at most the credit left unused besides.
+            var beforeLast = entry.Served - Price - 4 * perToken;
+            Assert.InRange(entry.Voucher, beforeLast + GptAmount.Parse("0.01"), beforeLast + Price + GptAmount.Parse("0.01"));
+            redeemable = entry.Voucher;
+        }
+
+        // Redeemed on shutdown: the latest voucher, 70% to the host and 30% to the owner.
+        Assert.Equal(hostBefore + redeemable * 7 / 10, await token.BalanceOfAsync(Dev(2)));
+        Assert.Equal(ownerBefore + redeemable * 3 / 10, await token.BalanceOfAsync(Dev(0)));
+    }
+
+    [Fact]
     public async Task HostKilledMidRun_EveryAnsweredCallIsRedeemedAfterARestart_AndCallingGoesOn()
     {
         var home = Path.Combine(_network.Home, "child");
@@ -179,7 +279,7 @@ public sealed class PaidCallTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task PythonCaller_PaysWithVouchers_TheHostAccepts_PaysForALostAnswer_AndRefusesAPriceAboveItsMaximum()
+    public async Task PythonCaller_PaysWithVouchers_TheHostAccepts_PaysForALostAnswer_MetersStreams_AndRefusesAPriceAboveItsMaximum()
     {
         var ledger = Path.Combine(_network.Home, "python-ledger.log");
         Assert.Equal(0, (await Run("pay", "deposit", Dev(2), "1", "--key", "dev1")).ExitCode);
@@ -210,6 +310,26 @@ public sealed class PaidCallTests : IAsyncLifetime
                 assert client.call("paid.echo", "after") == "after"
                 assert sum(client.uncertain.values()) == 0, client.uncertain
                 assert list(client.stream("paid.echo", "streamed")) == ["streamed"]
+            with connect(url, key=key, max_price="0.01") as metered:
+                # 0.001 per call plus 0.0005 a token; a maximum of 0.01 is each stream's credit (18 tokens).
+                assert list(metered.stream("paid.tokens", 10)) == [f"t{i}" for i in range(10)]
+                got = []
+                try:
+                    for item in metered.stream("paid.tokens", 30):
+                        got.append(item)
+                    raise SystemExit("a stream beyond its credit was not stopped")
+                except modulus.ModulusError as ex:
+                    assert ex.code == modulus.StatusCode.RESOURCE_EXHAUSTED and "stopped after 18 tokens" in str(ex), ex
+                assert len(got) == 18, got
+                assert len(metered.call("paid.tokens", 5)) == 5
+                paid = [v for (h, m), v in metered.paid.items() if m == "paid.tokens"]
+                assert paid == [3 * 10**15 + 33 * 5 * 10**14], metered.paid
+            with connect(url, key=key, max_price="0.001") as short:
+                try:
+                    short.stream("paid.tokens", 1).__next__()
+                    raise SystemExit("a maximum that pays for no token was signed")
+                except modulus.ModulusError as ex:
+                    assert "pays for no token" in str(ex), ex
             with connect(url, key=key, max_price="0.0009") as frugal:
                 try:
                     frugal.call("paid.echo", "x")
@@ -232,6 +352,8 @@ public sealed class PaidCallTests : IAsyncLifetime
         var entry = host.Server.Services.GetRequiredService<EscrowPaymentGate>().Ledger.Find(Dev(1), "paid.echo")!;
         // Five, the lost one, the one after it and a stream: each served once and paid once.
         Assert.Equal((8L, 8 * Price), (entry.Calls, entry.Served));
+        var metered = host.Server.Services.GetRequiredService<EscrowPaymentGate>().Ledger.Find(Dev(1), "paid.tokens")!;
+        Assert.Equal((3L, 3 * Price + 33 * GptAmount.Parse("0.0005")), (metered.Calls, metered.Served));
     }
 
     private async Task<TestHost> StartHostAsync(string ledger) => await TestHost.StartAsync(

@@ -33,6 +33,11 @@ internal sealed class DispatchStep(ILogger<DispatchStep> logger) : IInvocationSt
         // endpoint that answers once gets the answer as the stream's one item.
         var collected = endpoint.Streaming && wanted is null ? new CollectedItems(invocation.Target) : null;
         var stream = endpoint.Streaming ? wanted ?? collected!.Add : null;
+        if (stream is not null && invocation.Items is { } wrap)
+        {
+            stream = wrap(stream);
+        }
+
         try
         {
             var running = module is WorkerModule
