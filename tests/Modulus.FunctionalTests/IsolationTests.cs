@@ -144,29 +144,19 @@ public sealed class IsolationTests(IsolationTests.Fixture fixture) : IClassFixtu
     }
 
     [Fact]
-    public async Task ManyBlockingPythonCalls_DoNotSlowACSharpModule()
+    public async Task ManyBlockingPythonCalls_DoNotHoldBackACSharpModule()
     {
         await using var client = fixture.Connect("tcp");
-        var baseline = await MedianEchoAsync(client);
         var blocking = Enumerable.Range(0, 200).Select(_ => client.CallAsync("py.faulty/sleep", 1.5)).ToArray();
-        var loaded = await MedianEchoAsync(client);
-        await Task.WhenAll(blocking);
-        // A generous functional bound (the figures themselves are in BENCHMARKS.md).
-        Assert.True(loaded <= (2 * baseline) + TimeSpan.FromMilliseconds(2), $"util.echo p50 went from {baseline.TotalMilliseconds:0.000} ms to {loaded.TotalMilliseconds:0.000} ms under 200 blocking Python calls");
-    }
-
-    private static async Task<TimeSpan> MedianEchoAsync(ModulusClient client)
-    {
-        var times = new List<TimeSpan>();
+        // The C# module answers while the Python calls still sleep: it does not queue behind them
+        // (how fast it answers is measured in BENCHMARKS.md, not asserted here).
         for (var i = 0; i < 60; i++)
         {
-            var stopwatch = Stopwatch.StartNew();
-            await client.CallAsync("util.echo", i);
-            times.Add(stopwatch.Elapsed);
+            Assert.Equal(i, (await client.CallAsync("util.echo", i)).AsInt());
         }
 
-        times.Sort();
-        return times[times.Count / 2];
+        Assert.Contains(blocking, call => !call.IsCompleted);
+        await Task.WhenAll(blocking);
     }
 
     private async Task AssertDeadlineAsync(string scheme, string target, params Value[] args)
