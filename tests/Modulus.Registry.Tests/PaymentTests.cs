@@ -252,33 +252,89 @@ public sealed class PaymentTests(AnvilFixture anvil) : ChainTest(anvil), IDispos
         var ledger = VoucherLedger.Open(path);
         for (var i = 1; i <= 20; i++)
         {
-            ledger.Write(new LedgerEntry(Alice.Account, i % 2 == 0 ? "alpha" : "beta", i * Price, i * Price, [1, 2, 3], Alice.Account, 0, i));
+            await ledger.WriteAsync(new LedgerEntry(Alice.Account, i % 2 == 0 ? "alpha" : "beta", i * Price, i * Price, [1, 2, 3], Alice.Account, 0, i));
         }
 
-        // The process dies: no dispose; the last record is cut mid-write (and a stray half line follows it).
-        var length = new FileInfo(path).Length;
+        // The file is grown ahead of its records in zeros, which the records overwrite; a clean
+        // close trims them.
+        var end = ledger.Length;
+        Assert.Equal(VoucherLedger.Chunk, new FileInfo(path).Length);
         ledger.Dispose();
-        using (var file = new FileStream(path, FileMode.Open, FileAccess.Write))
+        Assert.Equal(end, new FileInfo(path).Length);
+
+        // As a host killed mid-write leaves it: the last record's last 10 bytes never reached the
+        // disk, and a stray piece of a later page did, beyond zeros.
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
         {
-            file.SetLength(length - 10);
+            file.Position = end - 10;
+            file.Write(new byte[10]);
+            file.Position = end + 4000;
+            file.Write("0badc0de {\"payer\""u8);
         }
 
         var logs = new CapturingLoggerProvider();
-        using var reopened = VoucherLedger.Open(path, logs.CreateLogger("ledger"));
-        Assert.Equal([(18 * Price, 18L), (19 * Price, 19L)], reopened.Entries.Select(e => (e.Served, e.Calls)));
-        Assert.Contains(logs.Entries, e => e.EventName == "LedgerTornTail");
-        reopened.Write(new LedgerEntry(Alice.Account, "alpha", 30 * Price, 30 * Price, [1], null, 0, 30));
-        Assert.Equal(30 * Price, VoucherLedger.ReadOnly(path).Find(Alice.Account, "alpha")!.Served);
+        using (var reopened = VoucherLedger.Open(path, logs.CreateLogger("ledger")))
+        {
+            Assert.Equal([(18 * Price, 18L), (19 * Price, 19L)], reopened.Entries.Select(e => (e.Served, e.Calls)));
+            Assert.Contains(logs.Entries, e => e.EventName == "LedgerTornTail");
+            await reopened.WriteAsync(new LedgerEntry(Alice.Account, "alpha", 30 * Price, 30 * Price, [1], null, 0, 30));
+            Assert.Equal(30 * Price, VoucherLedger.ReadOnly(path).Find(Alice.Account, "alpha")!.Served);
+        }
+
+        // Closed cleanly, the file is its records alone, and nothing in it is torn any more.
+        var again = new CapturingLoggerProvider();
+        using var third = VoucherLedger.Open(path, again.CreateLogger("ledger"));
+        Assert.DoesNotContain(again.Entries, e => e.EventName is "LedgerTornTail" or "LedgerDamagedLine");
+        Assert.Equal([(30 * Price, 30L), (19 * Price, 19L)], third.Entries.Select(e => (e.Served, e.Calls)));
+        Assert.True(File.ReadAllBytes(path).AsSpan(0, (int)third.Length).IndexOf((byte)0) < 0);
     }
 
     [Fact]
-    public void Ledger_HeldByOneHost_IsRefusedToASecond_ButReadableBeside()
+    public async Task Ledger_ManyWritersAtOnce_EachRecordIsInTheFileWhenItsWaitReturns_InOrder()
+    {
+        var path = Path.Combine(_folder, "group", "vouchers.log");
+        using var ledger = VoucherLedger.Open(path);
+        // 64 writers at once (their syncs grouped), 25 records each; a record is in the file as
+        // soon as its wait returns, and the last of each writer's wins on replay.
+        await Task.WhenAll(Enumerable.Range(0, 64).Select(w => Task.Run(async () =>
+        {
+            for (var i = 1; i <= 25; i++)
+            {
+                var entry = new LedgerEntry(Alice.Account, $"m{w}", i * Price, i * Price, [1], null, 0, i);
+                await ledger.WriteAsync(entry);
+                if (i is 1 or 13)
+                {
+                    Assert.Equal(i, VoucherLedger.ReadOnly(path).Find(Alice.Account, $"m{w}")!.Calls);
+                }
+            }
+        })));
+
+        Assert.Equal(64, ledger.Entries.Count);
+        Assert.All(ledger.Entries, e => Assert.Equal(25L, e.Calls));
+        Assert.Equal(64 * 25, File.ReadAllText(path).Count(c => c == '\n'));
+        Assert.All(VoucherLedger.ReadOnly(path).Entries, e => Assert.Equal(25L, e.Calls));
+    }
+
+    [Fact]
+    public async Task Ledger_HeldByOneHost_IsRefusedToASecond_ButReadableBeside()
     {
         var path = Path.Combine(_folder, "held.log");
         using var first = VoucherLedger.Open(path);
-        first.Write(new LedgerEntry(Alice.Account, "alpha", Price, Price, [1], null, 0, 1));
+        await first.WriteAsync(new LedgerEntry(Alice.Account, "alpha", Price, Price, [1], null, 0, 1));
         Assert.ThrowsAny<IOException>(() => VoucherLedger.Open(path));
         Assert.Equal(Price, VoucherLedger.ReadOnly(path).Find(Alice.Account, "alpha")!.Served);
+    }
+
+    [Fact]
+    public async Task Ledger_Closed_RefusesWrites_WithWhy()
+    {
+        var path = Path.Combine(_folder, "closed.log");
+        var ledger = VoucherLedger.Open(path);
+        await ledger.WriteAsync(new LedgerEntry(Alice.Account, "alpha", Price, Price, [1], null, 0, 1));
+        ledger.Dispose();
+        var refused = await Assert.ThrowsAsync<IOException>(() => ledger.WriteAsync(new LedgerEntry(Alice.Account, "alpha", 2 * Price, 2 * Price, [1], null, 0, 2)).AsTask());
+        Assert.Contains("is closed", refused.Message);
+        Assert.Equal(1L, VoucherLedger.ReadOnly(path).Find(Alice.Account, "alpha")!.Calls);
     }
 
     private EscrowPaymentGate Gate(string ledger = "vouchers.log") => new(

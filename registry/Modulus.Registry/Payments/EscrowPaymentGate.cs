@@ -139,7 +139,7 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
         }
     }
 
-    public ValueTask CommitAsync(PaymentHold hold, BigInteger charged, CancellationToken cancellationToken)
+    public async ValueTask CommitAsync(PaymentHold hold, BigInteger charged, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(hold);
         if (charged.Sign < 0 || charged > hold.Price)
@@ -147,6 +147,10 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
             throw new ArgumentOutOfRangeException(nameof(charged), charged, $"a call is charged at most what was held for it ({hold.Price} wei)");
         }
 
+        // The entry is made and queued under the lock, so the ledger's records of one (payer,
+        // module) follow the order of its tally; the sync is waited for outside it, so calls in
+        // flight share it (the ledger's group commit).
+        LedgerWrite write;
         lock (_gate)
         {
             var tally = TallyOf(hold.Payer, hold.Module);
@@ -155,18 +159,29 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
             var entry = new LedgerEntry(tally.Payer, hold.Module, tally.Served + charged, tally.Voucher, tally.Signature, tally.Signer, tally.Redeemed, tally.Calls + 1);
             try
             {
-                _ledger.Write(entry);
+                write = _ledger.Append(entry);
             }
             catch (IOException ex)
             {
-                PaymentLog.LedgerWriteFailed(_logger, _ledger.Path, ex);
-                throw new ModulusException(StatusCode.Internal, $"this host could not record the payment ({ex.Message}); the call was not charged");
+                throw NotRecorded(ex);
             }
 
             tally.Load(entry);
         }
 
-        return ValueTask.CompletedTask;
+        try
+        {
+            await _ledger.WaitAsync(write).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            lock (_gate)
+            {
+                TallyOf(hold.Payer, hold.Module).Unserve(charged);
+            }
+
+            throw NotRecorded(ex);
+        }
     }
 
     public void Release(PaymentHold hold)
@@ -183,8 +198,10 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
         [.. _ledger.Entries.Where(e => e.Signature is not null && e.Voucher > e.Redeemed)];
 
     /// <summary>Records that the chain has redeemed (payer, module) up to <paramref name="cumulative"/>.</summary>
-    public void MarkRedeemed(string payer, string module, BigInteger cumulative)
+    /// <exception cref="IOException">The ledger could not record it (the chain's record stands; the next redemption learns it again).</exception>
+    public async ValueTask MarkRedeemedAsync(string payer, string module, BigInteger cumulative)
     {
+        LedgerWrite write;
         lock (_gate)
         {
             var tally = TallyOf(payer, module);
@@ -194,10 +211,12 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
             }
 
             var entry = new LedgerEntry(tally.Payer, module, tally.Served, tally.Voucher, tally.Signature, tally.Signer, cumulative, tally.Calls);
-            _ledger.Write(entry);
+            write = _ledger.Append(entry);
             tally.Load(entry);
             _balances.Remove(payer);
         }
+
+        await _ledger.WaitAsync(write).ConfigureAwait(false);
     }
 
     public void Dispose() => _ledger.Dispose();
@@ -290,6 +309,12 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
         }
     }
 
+    private ModulusException NotRecorded(IOException ex)
+    {
+        PaymentLog.LedgerWriteFailed(_logger, _ledger.Path, ex);
+        return new ModulusException(StatusCode.Internal, $"this host could not record the payment ({ex.Message.TrimEnd('.')}); the call was not charged");
+    }
+
     private static ModulusException Denied(string message) => new(StatusCode.PermissionDenied, message);
 
     private static bool Same(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
@@ -324,6 +349,13 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
             {
                 (Voucher, Signature, Signer) = (amount, signature, signer);
             }
+        }
+
+        /// <summary>Takes back a call whose record could not be written (its answer is not sent).</summary>
+        public void Unserve(BigInteger charged)
+        {
+            Served -= charged;
+            Calls--;
         }
 
         public void Load(LedgerEntry entry)

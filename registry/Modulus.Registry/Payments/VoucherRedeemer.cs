@@ -34,11 +34,11 @@ internal sealed class VoucherRedeemer(EscrowPaymentGate gate, EscrowPayments hos
             switch (item.Outcome)
             {
                 case RedeemOutcome.Paid:
-                    gate.MarkRedeemed(v.Payer, v.Module, v.CumulativeAmount);
+                    await gate.MarkRedeemedAsync(v.Payer, v.Module, v.CumulativeAmount).ConfigureAwait(false);
                     break;
                 case RedeemOutcome.Skipped when item.SkipReason == RedeemSkipReason.NotIncreasing:
                     // Redeemed already (by `modulus redeem` beside a running host, say): learn how far.
-                    gate.MarkRedeemed(v.Payer, v.Module, await host.RedeemedAsync(v.Payer, v.Module).ConfigureAwait(false));
+                    await gate.MarkRedeemedAsync(v.Payer, v.Module, await host.RedeemedAsync(v.Payer, v.Module).ConfigureAwait(false)).ConfigureAwait(false);
                     break;
                 case RedeemOutcome.Skipped:
                     PaymentLog.RedeemSkipped(logger, v.Payer, v.Module, GptAmount.Format(v.CumulativeAmount), item.Reason!);
@@ -109,6 +109,13 @@ internal sealed class VoucherRedeemer(EscrowPaymentGate gate, EscrowPayments hos
         }
         catch (RegistryException ex)
         {
+            PaymentLog.RedeemFailed(logger, ex.Message, _options.RetryDelay);
+            return null;
+        }
+        catch (IOException ex)
+        {
+            // Paid on chain but not recorded: the ledger has failed (the gate refuses paid calls
+            // now); the next start replays it and learns what was redeemed from the chain.
             PaymentLog.RedeemFailed(logger, ex.Message, _options.RetryDelay);
             return null;
         }
