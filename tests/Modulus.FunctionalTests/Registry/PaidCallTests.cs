@@ -3,6 +3,7 @@ using System.Numerics;
 using Microsoft.Extensions.DependencyInjection;
 using Modulus.Client;
 using Modulus.Modules;
+using Modulus.Protocol.Payments;
 using Modulus.Protocol.Signing;
 using Modulus.Registry.Chain;
 using Modulus.Registry.Payments;
@@ -354,6 +355,85 @@ public sealed class PaidCallTests : IAsyncLifetime
         Assert.Equal((8L, 8 * Price), (entry.Calls, entry.Served));
         var metered = host.Server.Services.GetRequiredService<EscrowPaymentGate>().Ledger.Find(Dev(1), "paid.tokens")!;
         Assert.Equal((3L, 3 * Price + 33 * GptAmount.Parse("0.0005")), (metered.Calls, metered.Served));
+    }
+
+    [Fact]
+    public async Task HostileVouchers_OverRawTcp_AreEachRefusedWithWhy_NothingIsCharged_AndTheConnectionGoesOn()
+    {
+        Assert.Equal(0, (await Run("pay", "deposit", Dev(2), "1", "--key", "dev1")).ExitCode);
+        var host = await StartHostAsync(Path.Combine(_network.Home, "hostile-ledger.log"));
+        await using (host)
+        {
+            var tcp = new Uri(host.Addresses.Single(a => a.StartsWith("tcp", StringComparison.Ordinal)));
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            await socket.ConnectAsync(System.Net.IPAddress.Loopback, tcp.Port);
+            var digest = new VoucherDigest(31337, _network.Deployment.Escrow!);
+            var uint256Max = BigInteger.Pow(2, 256) - 1;
+            Protocol.V1.Voucher Signed(BigInteger cumulative, BigInteger? credit = null)
+            {
+                var v = digest.Sign(Signer(1), Dev(1), Dev(2), "paid.tokens", cumulative);
+                if (credit is { } c)
+                {
+                    v.Credit = Google.Protobuf.ByteString.CopyFrom(VoucherDigest.AmountBytes(c));
+                }
+
+                return v;
+            }
+
+            // Each is a stream's voucher as a client makes it (a credit of 0.01 $GPT), then spoilt one way.
+            var credit = GptAmount.Parse("0.01");
+            var oversized = Signed(credit, credit);
+            oversized.Credit = Google.Protobuf.ByteString.CopyFrom(new byte[33]);
+            var longAmount = Signed(credit, credit);
+            longAmount.CumulativeAmount = Google.Protobuf.ByteString.CopyFrom(new byte[33]);
+            var shortSignature = Signed(credit, credit);
+            shortSignature.Signature = Google.Protobuf.ByteString.CopyFrom(new byte[10]);
+            var notAnAddress = Signed(credit, credit);
+            notAnAddress.Payer = "0xnot-an-address";
+            var cases = new (string What, Protocol.V1.Voucher Voucher, StatusCode Code, string Says)[]
+            {
+                ("a credit of 33 bytes", oversized, StatusCode.InvalidArgument, "the voucher's credit is 33 bytes; a uint256 is at most 32"),
+                ("a cumulative amount of 33 bytes", longAmount, StatusCode.InvalidArgument, "the voucher's cumulative_amount is 33 bytes"),
+                ("a credit that pays the price and no token", Signed(credit, Price), StatusCode.PermissionDenied, "pays for no token"),
+                ("a credit and voucher of 2^256 - 1", Signed(uint256Max, uint256Max), StatusCode.PermissionDenied, "escrow for this host holds 1 $GPT not thawing"),
+                ("a signature of 10 bytes", shortSignature, StatusCode.Unauthenticated, "the signature is 10 bytes"),
+                ("a payer that is not an address", notAnAddress, StatusCode.InvalidArgument, "is not an address"),
+            };
+
+            ulong id = 100;
+            foreach (var (what, voucher, code, says) in cases)
+            {
+                var request = new Protocol.V1.CallRequest { Module = "paid.tokens", Endpoint = "forward", Args = { new Protocol.V1.Value { IntValue = 3 } }, Stream = true, Voucher = voucher };
+                await socket.SendAsync(RawTcp.Frame(new Protocol.V1.Envelope { Id = ++id, CallRequest = request }));
+                var answer = await RawTcp.ReadEnvelopeAsync(socket, TimeSpan.FromSeconds(20));
+                Assert.Equal(id, answer.Id);
+                Assert.True(answer.CallResponse.Error is not null, $"{what}: answered {answer}");
+                Assert.True((int)code == answer.CallResponse.Error.Code, $"{what}: {(StatusCode)answer.CallResponse.Error.Code} {answer.CallResponse.Error.Message}");
+                Assert.Contains(says, answer.CallResponse.Error.Message, StringComparison.Ordinal);
+            }
+
+            // Nothing refused was recorded; the same connection then streams a paid call that is.
+            var gate = host.Server.Services.GetRequiredService<EscrowPaymentGate>();
+            Assert.Null(gate.Ledger.Find(Dev(1), "paid.tokens"));
+            var good = new Protocol.V1.CallRequest { Module = "paid.tokens", Endpoint = "forward", Args = { new Protocol.V1.Value { IntValue = 3 } }, Stream = true, Voucher = Signed(credit, credit) };
+            await socket.SendAsync(RawTcp.Frame(new Protocol.V1.Envelope { Id = ++id, CallRequest = good }));
+            var items = new List<string>();
+            while (true)
+            {
+                var answer = await RawTcp.ReadEnvelopeAsync(socket, TimeSpan.FromSeconds(20));
+                Assert.True(answer.CallResponse.Error is null, answer.ToString());
+                if (answer.CallResponse.End is not null)
+                {
+                    break;
+                }
+
+                items.Add(answer.CallResponse.Item.StringValue);
+            }
+
+            Assert.Equal(["t0", "t1", "t2"], items);
+            var entry = gate.Ledger.Find(Dev(1), "paid.tokens")!;
+            Assert.Equal((1L, Price + 3 * GptAmount.Parse("0.0005")), (entry.Calls, entry.Served));
+        }
     }
 
     private async Task<TestHost> StartHostAsync(string ledger) => await TestHost.StartAsync(
