@@ -116,6 +116,8 @@ internal sealed class GenerationBenchmark(HarnessOptions options, Report report)
     }
 
     /// <summary>The host prints its OpenAI-compatible API's address on the line after "Serving …"; HostProcess stops reading at that one.</summary>
+    private static string Plural(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
+
     private static async Task<string> OpenAiAddressAsync(HostProcess host, CancellationToken cancellationToken)
     {
         const string Marker = "OpenAI-compatible API at ";
@@ -188,7 +190,7 @@ internal sealed class GenerationBenchmark(HarnessOptions options, Report report)
         report.Heading($"Text generation ({options.Command}, {DateTime.UtcNow:yyyy-MM-dd})");
         report.Paragraph($"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. {name} (modules/text/generate: kjv-small, a byte-level llama of 1.87 M parameters, Q8_0) served by "
             + $"`modulus serve` in its worker process (runtime/Modulus.Runtime.Llama, LLamaSharp 0.30.0, CPU), beside the floor: LLamaSharp 0.30.0 driven directly in "
-            + $"the load generator's process on the same file with the same settings ({context}-token context, {threads} threads, {contexts} contexts, one sequence, "
+            + $"the load generator's process on the same file with the same settings ({context}-token context, {Plural(threads, "thread")}, {contexts} contexts, one sequence, "
             + $"batch {Math.Min(context, 512)}) and the same loop (decode the prompt, then greedy sampling and one decode per token, each token's bytes made text as it comes). "
             + $"Every stream continues the prompt \"{Prompt}\" greedily (temperature 0) for max_tokens {MaxTokens}: {expected.Tokens} tokens, one stream item or SSE chunk each; "
             + $"{(check.Mismatches == 0 ? $"every one of the {check.Checked:N0} replies of the run was the floor's text" : $"**{check.Mismatches:N0} of {check.Checked:N0} replies differed from the floor's text**")}. "
@@ -227,7 +229,7 @@ internal sealed class GenerationBenchmark(HarnessOptions options, Report report)
 
         report.Heading("Streams in flight: aggregate tokens/s", 4);
         report.Paragraph($"n streams at once on one client per transport (each started again as it ends) for {(options.Quick ? 1.5 : 4):0.#} s per system and n; the module has "
-            + $"{contexts} contexts of {threads} threads, so more than {contexts} streams wait for a context; the floor rents from a pool of as many contexts in this process.");
+            + $"{contexts} contexts of {Plural(threads, "thread")}, so more than {contexts} streams wait for a context; the floor rents from a pool of as many contexts in this process.");
         var inFlightStreams = streams.Where(s => aggregate.ContainsKey((s.Name, 1))).ToArray();
         report.Table(["tokens/s", .. InFlight.Select(n => $"{n} in flight"), $"of the floor at {InFlight[^1]}"], inFlightStreams.Select(s => (IReadOnlyList<string>)
         [
