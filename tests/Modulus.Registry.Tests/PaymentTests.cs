@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Modulus.Protocol.Payments;
@@ -335,6 +336,34 @@ public sealed class PaymentTests(AnvilFixture anvil) : ChainTest(anvil), IDispos
         var refused = await Assert.ThrowsAsync<IOException>(() => ledger.WriteAsync(new LedgerEntry(Alice.Account, "alpha", 2 * Price, 2 * Price, [1], null, 0, 2)).AsTask());
         Assert.Contains("is closed", refused.Message);
         Assert.Equal(1L, VoucherLedger.ReadOnly(path).Find(Alice.Account, "alpha")!.Calls);
+    }
+
+    [Fact]
+    public async Task Gate_VouchersFromKeysThatNeverDeposited_AreRefused_AndCostTheHostNoMemoryBeyondItsBound()
+    {
+        await alice.DepositAsync(Bob.Account, Gpt);
+        using var gate = new EscrowPaymentGate(
+            new HostIdentity(Bob.Account, 31337),
+            new EscrowContracts(Carol.Web3, Carol.Deployment),
+            VoucherLedger.Open(Path.Combine(_folder, "strangers.log")),
+            Microsoft.Extensions.Options.Options.Create(new PaymentOptions { ChainCacheEntries = 10, MaxChainReads = 2 }),
+            TimeProvider.System,
+            NullLogger<EscrowPaymentGate>.Instance);
+        var d = new VoucherDigest(31337, Alice.Deployment.Escrow!);
+
+        // 40 new keys at once, each signing a good voucher for itself with nothing deposited.
+        var refusals = await Task.WhenAll(Enumerable.Range(0, 40).Select(async _ =>
+        {
+            var stranger = CallSigner.FromPrivateKey(RandomNumberGenerator.GetBytes(32));
+            return await DeniedAsync(gate, d.Sign(stranger, stranger.Address, Bob.Account, "alpha", Price));
+        }));
+        Assert.All(refusals, m => Assert.Contains("escrow for this host holds 0 $GPT not thawing", m));
+        Assert.Equal(0, gate.Remembered.Payers);
+        Assert.InRange(gate.Remembered.CachedReads, 1, 10);
+
+        // A payer who did deposit is served as before, and remembered.
+        await gate.CommitAsync(await gate.AuthorizeAsync(Call(Voucher(Price)), default), Price, default);
+        Assert.Equal(1, gate.Remembered.Payers);
     }
 
     private EscrowPaymentGate Gate(string ledger = "vouchers.log") => new(

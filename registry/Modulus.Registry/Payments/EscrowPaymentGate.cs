@@ -33,6 +33,8 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
     private readonly Dictionary<string, Dictionary<string, Tally>> _payers = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, (BigInteger Available, long At)> _balances = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<(string Payer, string Signer), (bool Authorized, long At)> _signers = [];
+    private readonly SemaphoreSlim _chainReads;
+    private long _sweptAt;
 
     /// <param name="host">This host's address and chain (the vouchers' receiver).</param>
     /// <param name="chain">The escrow, read through any account (views only).</param>
@@ -48,6 +50,12 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
         _time = time;
         _options = options.Value;
         _logger = logger;
+        if (_options.MaxChainReads < 1 || _options.ChainCacheEntries < 0)
+        {
+            throw new ArgumentException($"{PaymentOptions.SectionName}:MaxChainReads is {_options.MaxChainReads} and :ChainCacheEntries {_options.ChainCacheEntries}; the first must be at least 1, the second at least 0");
+        }
+
+        _chainReads = new SemaphoreSlim(_options.MaxChainReads, _options.MaxChainReads);
         if ((ulong)chain.Deployment.ChainId != host.ChainId)
         {
             throw new ArgumentException($"the host answers on chain {host.ChainId} (Modulus:Identity:ChainId) but the escrow is on chain {chain.Deployment.ChainId}");
@@ -112,17 +120,21 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
             var available = await AvailableAsync(v.Payer, refresh: attempt > 0, cancellationToken).ConfigureAwait(false);
             lock (_gate)
             {
-                var tally = TallyOf(v.Payer, call.Module);
-                var need = tally.Served + tally.Pending + call.Hold;
-                if (BigInteger.Max(tally.Voucher, amount) < need)
+                // A payer is remembered once a call of theirs is accepted, not before: vouchers from
+                // keys that never deposited cost the host no memory.
+                var known = FindTally(v.Payer, call.Module);
+                var (served, pending, held) = known is null ? (BigInteger.Zero, BigInteger.Zero, BigInteger.Zero) : (known.Served, known.Pending, known.Voucher);
+                var need = served + pending + call.Hold;
+                if (BigInteger.Max(held, amount) < need)
                 {
                     var what = call.Hold == call.Price ? $"{price} for this call" : $"this call's credit of {GptAmount.Format(call.Hold)}";
-                    throw Denied($"the voucher's cumulative amount {GptAmount.Format(amount)} $GPT {PaymentMessages.NotCovered}: {GptAmount.Format(tally.Served + tally.Pending)} $GPT served to {v.Payer} for {call.Module} so far (or in flight) plus {what} is {GptAmount.Format(need)}; sign a voucher for at least that");
+                    throw Denied($"the voucher's cumulative amount {GptAmount.Format(amount)} $GPT {PaymentMessages.NotCovered}: {GptAmount.Format(served + pending)} $GPT served to {v.Payer} for {call.Module} so far (or in flight) plus {what} is {GptAmount.Format(need)}; sign a voucher for at least that");
                 }
 
                 var outstanding = Outstanding(v.Payer, call.Module, amount);
                 if (outstanding <= available)
                 {
+                    var tally = known ?? TallyOf(v.Payer, call.Module);
                     tally.Pending += call.Hold;
                     // A valid voucher for more is the payer's promise whether or not this call
                     // succeeds (its one call of credit): hold it at once, so calls in flight whose
@@ -219,7 +231,26 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
         await _ledger.WaitAsync(write).ConfigureAwait(false);
     }
 
-    public void Dispose() => _ledger.Dispose();
+    /// <summary>Payers remembered (those with a call accepted) and chain reads cached: for tests of the bounds.</summary>
+    internal (int Payers, int CachedReads) Remembered
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return (_payers.Count, _balances.Count + _signers.Count);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _ledger.Dispose();
+        _chainReads.Dispose();
+    }
+
+    private Tally? FindTally(string payer, string module) =>
+        _payers.TryGetValue(payer, out var modules) && modules.TryGetValue(module, out var tally) ? tally : null;
 
     private Tally TallyOf(string payer, string module)
     {
@@ -239,8 +270,13 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
     /// <summary>What the payer's vouchers held by this host promise unredeemed, with <paramref name="amount"/> for <paramref name="module"/>.</summary>
     private BigInteger Outstanding(string payer, string module, BigInteger amount)
     {
-        var total = BigInteger.Zero;
-        foreach (var (name, tally) in _payers[payer])
+        if (!_payers.TryGetValue(payer, out var modules))
+        {
+            return amount;
+        }
+
+        var total = modules.ContainsKey(module) ? BigInteger.Zero : amount;
+        foreach (var (name, tally) in modules)
         {
             var voucher = name == module ? BigInteger.Max(tally.Voucher, amount) : tally.Voucher;
             total += BigInteger.Max(BigInteger.Zero, voucher - tally.Redeemed);
@@ -266,7 +302,7 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
         var available = account.Balance - account.Thawing;
         lock (_gate)
         {
-            _balances[payer] = (available, now);
+            Remember(_balances, payer, (Available: available, At: now), e => e.At);
         }
 
         return available;
@@ -290,14 +326,59 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
         var authorized = until == BigInteger.Pow(2, 256) - 1;
         lock (_gate)
         {
-            _signers[key] = (authorized, now);
+            Remember(_signers, key, (Authorized: authorized, At: now), e => e.At);
         }
 
         return authorized;
     }
 
+    /// <summary>
+    /// Caches a chain read, in at most <see cref="PaymentOptions.ChainCacheEntries"/> entries: when
+    /// full, entries past their age go first, and when none has aged the read is not kept, so a flood
+    /// of vouchers from new keys costs chain reads (at most <see cref="PaymentOptions.MaxChainReads"/>
+    /// at once) but not memory.
+    /// </summary>
+    private void Remember<TKey, TValue>(Dictionary<TKey, TValue> cache, TKey key, TValue value, Func<TValue, long> at)
+        where TKey : notnull
+    {
+        if (cache.Count >= _options.ChainCacheEntries && !cache.ContainsKey(key))
+        {
+            // One sweep per cache age at most: a full cache is not swept again on every read.
+            var now = _time.GetTimestamp();
+            if (_time.GetElapsedTime(_sweptAt, now) < _options.ChainCacheAge)
+            {
+                return;
+            }
+
+            _sweptAt = now;
+            foreach (var (k, v) in cache)
+            {
+                if (_time.GetElapsedTime(at(v), now) >= _options.ChainCacheAge)
+                {
+                    cache.Remove(k);
+                }
+            }
+
+            if (cache.Count >= _options.ChainCacheEntries)
+            {
+                return;
+            }
+        }
+
+        cache[key] = value;
+    }
+
     private async Task<T> ReadChainAsync<T>(Func<Task<T>> read, CancellationToken cancellationToken)
     {
+        try
+        {
+            await _chainReads.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new ModulusException(StatusCode.Unavailable, $"this host's reads of the escrow are all busy ({_options.MaxChainReads} at once) and the call ended before one was free; retry later");
+        }
+
         try
         {
             return await RegistryFailures.RunAsync(read).WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -306,6 +387,10 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
         {
             PaymentLog.ChainReadFailed(_logger, ex.Message);
             throw new ModulusException(StatusCode.Unavailable, $"this host cannot read the escrow on chain {_host.ChainId} to check the voucher ({ex.Message}); retry later");
+        }
+        finally
+        {
+            _chainReads.Release();
         }
     }
 

@@ -27,6 +27,12 @@ public sealed class PaymentOptions
     /// <summary>How long a payer's escrow balance and signers, read from the chain, are reused before they are read again.</summary>
     public TimeSpan ChainCacheAge { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The most payers' balances and signers kept from chain reads; beyond it reads are not kept until older ones age out.</summary>
+    public int ChainCacheEntries { get; set; } = 100_000;
+
+    /// <summary>The most reads of the escrow a host makes at once to check vouchers; more wait (within their call's deadline).</summary>
+    public int MaxChainReads { get; set; } = 8;
+
     /// <summary>How long shutdown waits for the last redemption.</summary>
     public TimeSpan ShutdownRedeemTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
