@@ -206,6 +206,7 @@ internal sealed class VoucherLedger : IDisposable
         {
             lead = !_syncing;
             _syncing = true;
+            write.Waiting = !lead;
         }
 
         // Not leading: the sync under way or a later one writes it (true), or it fails (throws), or
@@ -255,87 +256,100 @@ internal sealed class VoucherLedger : IDisposable
         _lock?.Dispose();
     }
 
-    /// <summary>Writes every queued line in one go and syncs once; then hands the next sync on or ends it.</summary>
+    /// <summary>
+    /// Writes every queued line in one go and syncs once, then hands the next sync to a waiter whose
+    /// line is queued, or ends. Lines queued by callers not yet waiting are synced here too, in the
+    /// next round: the sync is handed only to a caller known to be waiting for it, so it never stalls.
+    /// </summary>
     private void Sync()
     {
-        LedgerWrite[] batch;
-        long at;
-        Exception? failed;
-        lock (_gate)
+        while (true)
         {
-            batch = [.. _queue];
-            _queue.Clear();
-            at = _end;
-            failed = _failed;
-        }
-
-        if (failed is null && batch.Length > 0)
-        {
-            try
+            LedgerWrite[] batch;
+            long at;
+            Exception? failed;
+            lock (_gate)
             {
-                var bytes = batch.Sum(w => (long)w.Line.Length);
-                if (at + bytes > _allocated)
+                batch = [.. _queue];
+                _queue.Clear();
+                at = _end;
+                failed = _failed;
+            }
+
+            if (failed is null && batch.Length > 0)
+            {
+                try
                 {
-                    var grown = (at + bytes + Chunk) / Chunk * Chunk;
-                    RandomAccess.Write(_file!, new byte[grown - _allocated], _allocated);
-                    _allocated = grown;
+                    var bytes = batch.Sum(w => (long)w.Line.Length);
+                    if (at + bytes > _allocated)
+                    {
+                        var grown = (at + bytes + Chunk) / Chunk * Chunk;
+                        RandomAccess.Write(_file!, new byte[grown - _allocated], _allocated);
+                        _allocated = grown;
+                    }
+
+                    RandomAccess.Write(_file!, [.. batch.Select(w => (ReadOnlyMemory<byte>)w.Line)], at);
+                    RandomAccess.FlushToDisk(_file!);
+                    at += bytes;
                 }
-
-                RandomAccess.Write(_file!, [.. batch.Select(w => (ReadOnlyMemory<byte>)w.Line)], at);
-                RandomAccess.FlushToDisk(_file!);
-                at += bytes;
-            }
-            catch (Exception ex) when (ex is IOException or ObjectDisposedException or UnauthorizedAccessException)
-            {
-                failed = ex;
-            }
-        }
-
-        LedgerWrite? next = null;
-        lock (_gate)
-        {
-            if (failed is null)
-            {
-                _end = at;
-                foreach (var w in batch)
+                catch (Exception ex) when (ex is IOException or ObjectDisposedException or UnauthorizedAccessException)
                 {
-                    _entries[(w.Entry.Payer.ToLowerInvariant(), w.Entry.Module)] = w.Entry;
-                    w.Durable = true;
-                }
-            }
-            else
-            {
-                _failed ??= failed;
-                foreach (var w in batch)
-                {
-                    w.Error = failed;
+                    failed = ex;
                 }
             }
 
-            if (_queue.Count > 0)
+            LedgerWrite? next = null;
+            var again = false;
+            lock (_gate)
             {
-                next = _queue[0];
+                if (failed is null)
+                {
+                    _end = at;
+                    foreach (var w in batch)
+                    {
+                        _entries[(w.Entry.Payer.ToLowerInvariant(), w.Entry.Module)] = w.Entry;
+                        w.Durable = true;
+                    }
+                }
+                else
+                {
+                    _failed ??= failed;
+                    foreach (var w in batch)
+                    {
+                        w.Error = failed;
+                    }
+                }
+
+                if (_queue.Count == 0)
+                {
+                    _syncing = false;
+                }
+                else
+                {
+                    next = _queue.Find(w => w.Waiting);
+                    again = next is null;
+                }
             }
-            else
+
+            foreach (var w in batch)
             {
-                _syncing = false;
+                // A write handed this sync (its Turn already false) is settled by Durable and Error.
+                if (failed is null)
+                {
+                    w.Turn.TrySetResult(true);
+                }
+                else
+                {
+                    w.Turn.TrySetException(Failed());
+                }
+            }
+
+            if (!again)
+            {
+                next?.Turn.TrySetResult(false);
+                return;
             }
         }
-
-        foreach (var w in batch)
-        {
-            // A write handed this sync (its Turn already false) is settled by Durable and Error.
-            if (failed is null)
-            {
-                w.Turn.TrySetResult(true);
-            }
-            else
-            {
-                w.Turn.TrySetException(Failed());
-            }
-        }
-
-        next?.Turn.TrySetResult(false);
     }
 
     private IOException Failed() => new(_failed is ObjectDisposedException
@@ -466,6 +480,9 @@ internal sealed class LedgerWrite
     internal LedgerEntry Entry { get; }
 
     internal byte[] Line { get; }
+
+    /// <summary>Its caller waits for a sync under way (set under the ledger's lock): it may be handed the next one.</summary>
+    internal bool Waiting { get; set; }
 
     /// <summary>On disk (set under the ledger's lock).</summary>
     internal bool Durable { get; set; }
