@@ -245,6 +245,22 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Earnings_FromAFileThatIsNotALedger_OrADirectory_FailsSayingWhich()
+    {
+        using var folder = new TempTree();
+        var noise = Path.Combine(folder.Root, "noise.bin");
+        File.WriteAllBytes(noise, [7, 255, .. "garbage that no host wrote\n"u8]);
+        var (code, stdout, stderr) = await RunAsync("earnings", "--ledger", noise);
+        Assert.Equal(1, code);
+        Assert.Contains($"{noise} is not a voucher ledger", stderr);
+        Assert.DoesNotContain("owed", stdout);
+
+        (code, _, stderr) = await RunAsync("earnings", "--ledger", folder.Root);
+        Assert.Equal(2, code);
+        Assert.Contains("is a directory: pass the ledger file itself", stderr);
+    }
+
+    [Fact]
     public async Task Serve_MissingTree_IsAUsageErrorSayingWhatToDo()
     {
         var (code, _, stderr) = await RunAsync("serve", "/nonexistent/tree", "--grpc-port", "0");

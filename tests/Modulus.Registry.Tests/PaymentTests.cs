@@ -321,6 +321,61 @@ public sealed class PaymentTests(AnvilFixture anvil) : ChainTest(anvil), IDispos
     }
 
     [Fact]
+    public async Task Ledger_AFileThatIsNotOne_IsRefusedByReadersAndWriters_AndLeftAsItWas()
+    {
+        // Random bytes (no zero among them, which would end the records at once), and a text file:
+        // neither holds a record, so neither may read as "nothing owed", nor be zeroed by a host.
+        var noise = new byte[5000];
+        new Random(7).NextBytes(noise);
+        noise = [.. noise.Select(b => b == 0 ? (byte)1 : b)];
+        foreach (var (name, content) in new[] { ("noise.bin", noise), ("notes.txt", "hello\nworld\n"u8.ToArray()) })
+        {
+            var path = Path.Combine(_folder, name);
+            File.WriteAllBytes(path, content);
+            var read = Assert.Throws<InvalidDataException>(() => VoucherLedger.ReadOnly(path));
+            Assert.Contains($"{path} is not a voucher ledger", read.Message);
+            Assert.Contains("line 1 is not one", read.Message);
+            Assert.Throws<InvalidDataException>(() => VoucherLedger.Open(path));
+            Assert.Equal(content, File.ReadAllBytes(path));
+        }
+
+        // What a host may leave is still a ledger: an empty file, zeros, or the torn first record of
+        // a host killed mid-write (which a writer zeroes).
+        var empty = Path.Combine(_folder, "empty.log");
+        File.WriteAllBytes(empty, []);
+        Assert.Empty(VoucherLedger.ReadOnly(empty).Entries);
+        var zeros = Path.Combine(_folder, "zeros.log");
+        File.WriteAllBytes(zeros, new byte[4096]);
+        Assert.Empty(VoucherLedger.ReadOnly(zeros).Entries);
+        var torn = Path.Combine(_folder, "torn-first.log");
+        File.WriteAllBytes(torn, "0badc0de {\"payer\":\"0x"u8.ToArray());
+        Assert.Empty(VoucherLedger.ReadOnly(torn).Entries);
+        using (var writer = VoucherLedger.Open(torn))
+        {
+            await writer.WriteAsync(new LedgerEntry(Alice.Account, "alpha", Price, Price, [1], null, 0, 1));
+        }
+
+        Assert.Equal(1L, VoucherLedger.ReadOnly(torn).Find(Alice.Account, "alpha")!.Calls);
+
+        // A ledger with a damaged record among whole ones is read, and names the damaged line.
+        var damaged = Path.Combine(_folder, "damaged.log");
+        using (var writer = VoucherLedger.Open(damaged))
+        {
+            for (var i = 1; i <= 3; i++)
+            {
+                await writer.WriteAsync(new LedgerEntry(Alice.Account, "alpha", i * Price, i * Price, [1], null, 0, i));
+            }
+        }
+
+        var lines = File.ReadAllLines(damaged);
+        lines[1] = lines[1].Replace("\"calls\":2", "\"calls\":9", StringComparison.Ordinal);
+        File.WriteAllLines(damaged, lines);
+        var book = VoucherLedger.ReadOnly(damaged);
+        Assert.Equal([2], book.DamagedLines);
+        Assert.Equal(3L, book.Find(Alice.Account, "alpha")!.Calls);
+    }
+
+    [Fact]
     public async Task Ledger_HeldByOneHost_IsRefusedToASecond_ButReadableBeside()
     {
         var path = Path.Combine(_folder, "held.log");

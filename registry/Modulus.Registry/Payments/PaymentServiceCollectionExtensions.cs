@@ -48,6 +48,10 @@ internal static class PaymentServiceCollectionExtensions
                 // ArgumentException: a setting to fix, reported by the host's start as such.
                 throw new ArgumentException($"cannot open the voucher ledger {options.Value.LedgerPath} ({ex.Message.TrimEnd('.')}); another host on this $MODULUS_HOME may hold it: give each host its own Modulus:Payments:LedgerFile", ex);
             }
+            catch (InvalidDataException ex)
+            {
+                throw new ArgumentException(ex.Message, ex);
+            }
 
             return new EscrowPaymentGate(sp.GetRequiredService<HostIdentity>(), sp.GetRequiredService<EscrowPayments>().Contracts, ledger, options,
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EscrowPaymentGate>>());

@@ -45,6 +45,7 @@ internal sealed class VoucherLedger : IDisposable
     private readonly SafeFileHandle? _file;
     private readonly FileStream? _lock;
     private readonly List<LedgerWrite> _queue = [];
+    private readonly List<int> _damaged = [];
     private long _end;
     private long _allocated;
     private bool _syncing;
@@ -74,6 +75,7 @@ internal sealed class VoucherLedger : IDisposable
 
     /// <summary>Opens (or creates) the ledger for writing: replays it, zeroes a torn tail, and writes after it.</summary>
     /// <exception cref="IOException">The file cannot be opened (another host holds it, say).</exception>
+    /// <exception cref="InvalidDataException">The file holds bytes but no voucher record: it is not a ledger, and is left as it is.</exception>
     public static VoucherLedger Open(string path, ILogger? logger = null)
     {
         logger ??= NullLogger.Instance;
@@ -119,7 +121,10 @@ internal sealed class VoucherLedger : IDisposable
         }
         catch
         {
-            ledger.Dispose();
+            // Not ledger.Dispose(): it trims the file to its records, and a file refused here
+            // (not a ledger, or unreadable) is left exactly as it was.
+            file.Dispose();
+            fileLock.Dispose();
             throw;
         }
 
@@ -127,6 +132,7 @@ internal sealed class VoucherLedger : IDisposable
     }
 
     /// <summary>Reads the ledger without writing to it (the host may be running): for <c>modulus earnings</c> and <c>modulus redeem</c>.</summary>
+    /// <exception cref="InvalidDataException">The file holds bytes but no voucher record: it is not a ledger.</exception>
     public static VoucherLedger ReadOnly(string path, ILogger? logger = null)
     {
         var ledger = new VoucherLedger(path, null);
@@ -138,6 +144,9 @@ internal sealed class VoucherLedger : IDisposable
 
         return ledger;
     }
+
+    /// <summary>The lines, counted from 1, that were damaged when the ledger was read (skipped: a later record of the same payer and module supersedes each).</summary>
+    public IReadOnlyList<int> DamagedLines => _damaged;
 
     /// <summary>Every (payer, module) the ledger holds on disk, ordered by module, then payer.</summary>
     public IReadOnlyList<LedgerEntry> Entries
@@ -384,7 +393,9 @@ internal sealed class VoucherLedger : IDisposable
         var good = 0;
         var offset = 0;
         var number = 0;
+        var whole = 0;
         var torn = false;
+        var shapeless = false;
         while (offset < records.Length)
         {
             number++;
@@ -392,6 +403,12 @@ internal sealed class VoucherLedger : IDisposable
             var end = rest.IndexOf((byte)'\n');
             if (end < 0)
             {
+                shapeless = !IsRecordPrefix(rest);
+                if (whole == 0 && (shapeless || _damaged.Count > 0))
+                {
+                    throw NotALedger(_damaged.Count > 0 ? _damaged[0] : number);
+                }
+
                 LedgerLog.TornTail(logger, Path, number, rest.Length);
                 torn = true;
                 break;
@@ -400,16 +417,25 @@ internal sealed class VoucherLedger : IDisposable
             if (TryParse(Encoding.UTF8.GetString(rest[..end]), out var entry))
             {
                 _entries[(entry.Payer.ToLowerInvariant(), entry.Module)] = entry;
+                whole++;
             }
             else
             {
                 // A damaged line within the file: what it recorded is superseded by any later line
                 // of the same (payer, module); say so, keep going.
                 LedgerLog.DamagedLine(logger, Path, number);
+                _damaged.Add(number);
             }
 
             offset += end + 1;
             good = offset;
+        }
+
+        if (whole == 0 && _damaged.Count > 0)
+        {
+            // Lines, and not one of them a record: another file, not a ledger whose records were
+            // damaged. Refused, so that it is neither read as "nothing owed" nor zeroed by a writer.
+            throw NotALedger(_damaged[0]);
         }
 
         var dirty = span.LastIndexOfAnyExcept((byte)0) + 1;
@@ -422,6 +448,30 @@ internal sealed class VoucherLedger : IDisposable
 
         return (good, Math.Max(good, dirty));
     }
+
+    /// <summary>Whether the bytes could begin a record (8 lowercase hex digits, a space, a JSON object): what a write cut short leaves.</summary>
+    private static bool IsRecordPrefix(ReadOnlySpan<byte> bytes)
+    {
+        for (var i = 0; i < bytes.Length && i < 10; i++)
+        {
+            var ok = i switch
+            {
+                < 8 => bytes[i] is >= (byte)'0' and <= (byte)'9' or >= (byte)'a' and <= (byte)'f',
+                8 => bytes[i] == (byte)' ',
+                _ => bytes[i] == (byte)'{',
+            };
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private InvalidDataException NotALedger(int line) => new(
+        $"{Path} is not a voucher ledger: it holds no record, and its line {line} is not one (a ledger's lines are 8 hex digits of checksum, a space and a JSON record); " +
+        "point --ledger (or Modulus:Payments:LedgerFile) at the file a host wrote, or move this file away");
 
     private static bool TryParse(string line, out LedgerEntry entry)
     {

@@ -170,12 +170,28 @@ internal static class PayCommands
         command.SetAction(parse =>
         {
             var path = LedgerPath(parse, ledger);
+            if (Directory.Exists(path))
+            {
+                return output.Usage($"--ledger {path} is a directory: pass the ledger file itself (a host writes it at Modulus:Payments:LedgerFile, by default $MODULUS_HOME/payments/vouchers.log)");
+            }
+
             if (!File.Exists(path))
             {
                 return output.Usage($"no voucher ledger at {path}: this host has served no paid call yet (or pass --ledger FILE)");
             }
 
-            var entries = VoucherLedger.ReadOnly(path).Entries;
+            VoucherLedger book;
+            try
+            {
+                book = VoucherLedger.ReadOnly(path);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                return output.Failure(ex is InvalidDataException ? ex.Message : $"cannot read the voucher ledger {path} ({ex.Message.TrimEnd('.')})");
+            }
+
+            WarnDamaged(output, book);
+            var entries = book.Entries;
             if (parse.GetValue(json))
             {
                 output.Out.WriteLine(JsonSerializer.Serialize(entries.Select(e => new
@@ -225,14 +241,25 @@ internal static class PayCommands
             var payments = EscrowPayments.For(web3, deployment);
             VoucherLedger book;
             var path = LedgerPath(parse, ledger);
+            if (Directory.Exists(path))
+            {
+                return output.Usage($"--ledger {path} is a directory: pass the ledger file itself (a host writes it at Modulus:Payments:LedgerFile, by default $MODULUS_HOME/payments/vouchers.log)");
+            }
+
             try
             {
                 book = VoucherLedger.Open(path);
+            }
+            catch (InvalidDataException ex)
+            {
+                return output.Failure(ex.Message);
             }
             catch (IOException ex)
             {
                 return output.Failure($"cannot open the voucher ledger {path} ({ex.Message.TrimEnd('.')}); a running host holds it and redeems by itself (its threshold, and on shutdown)");
             }
+
+            WarnDamaged(output, book);
 
             var options = Options.Create(new PaymentOptions { RedeemChunkSize = size });
             using var gate = new EscrowPaymentGate(new HostIdentity(payments.Account, (ulong)deployment.ChainId), payments.Contracts, book, options, TimeProvider.System, NullLogger<EscrowPaymentGate>.Instance);
@@ -291,6 +318,15 @@ internal static class PayCommands
     }
 
     private static Option<string?> LedgerOption() => new("--ledger") { Description = "The host's voucher ledger (Modulus:Payments:LedgerFile; default $MODULUS_HOME/payments/vouchers.log)." };
+
+    private static void WarnDamaged(CliOutput output, VoucherLedger book)
+    {
+        if (book.DamagedLines.Count > 0)
+        {
+            output.Error.WriteLine($"warning: the voucher ledger {book.Path} has {book.DamagedLines.Count} damaged record(s), at line(s) {string.Join(", ", book.DamagedLines.Take(10))}{(book.DamagedLines.Count > 10 ? ", ..." : "")}: skipped; " +
+                "a later record of the same payer and module supersedes each, but what a damaged last record held may be missing below");
+        }
+    }
 
     private static string LedgerPath(ParseResult parse, Option<string?> ledger) =>
         parse.GetValue(ledger) ?? new PaymentOptions { LedgerFile = CliConfiguration.Build()["Modulus:Payments:LedgerFile"] }.LedgerPath;
