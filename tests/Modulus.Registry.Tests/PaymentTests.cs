@@ -425,6 +425,85 @@ public sealed class PaymentTests(AnvilFixture anvil) : ChainTest(anvil), IDispos
         Assert.Equal(1, gate.Remembered.Payers);
     }
 
+    [Fact]
+    public async Task Gate_AnAddressSendingRefusedVouchers_IsRefusedUncheckedForAMoment_WhileOthersAndItsGoodPayersLaterAreServed()
+    {
+        await alice.DepositAsync(Bob.Account, Gpt);
+        var clock = new ManualClock();
+        using var gate = new EscrowPaymentGate(
+            new HostIdentity(Bob.Account, 31337),
+            new EscrowContracts(Carol.Web3, Carol.Deployment),
+            VoucherLedger.Open(Path.Combine(_folder, "refusals.log")),
+            Microsoft.Extensions.Options.Options.Create(new PaymentOptions { ChainCacheAge = TimeSpan.Zero, MaxRefusedVouchersPerSecond = 5 }),
+            clock,
+            NullLogger<EscrowPaymentGate>.Instance);
+        const string attacker = "127.0.0.9", neighbour = "127.0.0.10";
+        PaidCall From(string peer, Protocol.V1.Voucher voucher) => Call(voucher) with { Peer = peer };
+
+        // Five refusals (vouchers for another host) are checked and refused with why; the sixth is
+        // refused before any check, saying how long for and what the last refusal said.
+        var other = Voucher(Price, receiver: Carol.Account);
+        for (var i = 0; i < 5; i++)
+        {
+            var denied = await Assert.ThrowsAsync<ModulusException>(() => gate.AuthorizeAsync(From(attacker, other), default).AsTask());
+            Assert.Equal(StatusCode.PermissionDenied, denied.Code);
+        }
+
+        var exhausted = await Assert.ThrowsAsync<ModulusException>(() => gate.AuthorizeAsync(From(attacker, other), default).AsTask());
+        Assert.Equal(StatusCode.ResourceExhausted, exhausted.Code);
+        Assert.Contains($"address {attacker} sent more than 5 refused vouchers a second (Modulus:Payments:MaxRefusedVouchersPerSecond)", exhausted.Message);
+        Assert.Contains($"the voucher is for receiver {Carol.Account}", exhausted.Message);
+
+        // Unchecked means a good voucher from that address waits too; another address is served.
+        Assert.Equal(StatusCode.ResourceExhausted, (await Assert.ThrowsAsync<ModulusException>(() => gate.AuthorizeAsync(From(attacker, Voucher(Price)), default).AsTask())).Code);
+        await gate.CommitAsync(await gate.AuthorizeAsync(From(neighbour, Voucher(Price)), default), Price, default);
+
+        // A token grows back in a fifth of a second: the address's good voucher is then accepted, and
+        // accepted vouchers spend nothing, so its payer goes on at any rate.
+        clock.Advance(TimeSpan.FromMilliseconds(200));
+        for (var i = 2; i <= 30; i++)
+        {
+            await gate.CommitAsync(await gate.AuthorizeAsync(From(attacker, Voucher(i * Price)), default), Price, default);
+        }
+
+        Assert.Equal(30L, gate.Ledger.Find(Alice.Account, "alpha")!.Calls);
+    }
+
+    [Fact]
+    public void RefusalBudget_TracksAtMostItsBound_OfAddresses_DroppingIdleOnesFirst()
+    {
+        var clock = new ManualClock();
+        var budget = new RefusalBudget(2, clock, maxAddresses: 3);
+        foreach (var address in new[] { "127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4" })
+        {
+            budget.Refused(address, "bad");
+            budget.Refused(address, "bad");
+        }
+
+        // The fourth address was not tracked (none of the three was idle), so it is not limited.
+        Assert.Equal(3, budget.Count);
+        Assert.NotNull(budget.Exhausted("127.0.0.1"));
+        Assert.Null(budget.Exhausted("127.0.0.4"));
+
+        // A second on, the three buckets are full again: the sweep drops them for the new address.
+        clock.Advance(TimeSpan.FromSeconds(1));
+        budget.Refused("127.0.0.5", "bad");
+        Assert.Equal(1, budget.Count);
+        Assert.Null(budget.Exhausted("127.0.0.1"));
+    }
+
+    /// <summary>A clock that moves only when told.</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        private long _ticks = 1_000_000;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
+
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
+    }
+
     private EscrowPaymentGate Gate(string ledger = "vouchers.log") => new(
         new HostIdentity(Bob.Account, 31337),
         new EscrowContracts(Carol.Web3, Carol.Deployment),

@@ -34,6 +34,7 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
     private readonly Dictionary<string, (BigInteger Available, long At)> _balances = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<(string Payer, string Signer), (bool Authorized, long At)> _signers = [];
     private readonly SemaphoreSlim _chainReads;
+    private readonly RefusalBudget _refusals;
     private long _sweptAt;
 
     /// <param name="host">This host's address and chain (the vouchers' receiver).</param>
@@ -56,6 +57,7 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
         }
 
         _chainReads = new SemaphoreSlim(_options.MaxChainReads, _options.MaxChainReads);
+        _refusals = new RefusalBudget(Math.Max(0, _options.MaxRefusedVouchersPerSecond), time);
         if ((ulong)chain.Deployment.ChainId != host.ChainId)
         {
             throw new ArgumentException($"the host answers on chain {host.ChainId} (Modulus:Identity:ChainId) but the escrow is on chain {chain.Deployment.ChainId}");
@@ -77,6 +79,25 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
     public async ValueTask<PaymentHold> AuthorizeAsync(PaidCall call, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(call);
+        if (_refusals.Exhausted(call.Peer) is { } exhausted)
+        {
+            throw new ModulusException(StatusCode.ResourceExhausted, exhausted);
+        }
+
+        try
+        {
+            return await CheckAsync(call, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ModulusException ex) when (ex.Code is StatusCode.PermissionDenied or StatusCode.Unauthenticated or StatusCode.InvalidArgument)
+        {
+            // The voucher's fault, not the host's (UNAVAILABLE, a chain it cannot read, is not counted).
+            _refusals.Refused(call.Peer, ex.Message);
+            throw;
+        }
+    }
+
+    private async ValueTask<PaymentHold> CheckAsync(PaidCall call, CancellationToken cancellationToken)
+    {
         var price = GptAmount.Format(call.Price);
         var v = call.Voucher ?? throw Denied(
             $"{call.Module} is paid: {price} $GPT per call (access.price). Send a voucher for this host {_host.Address} (chain {_host.ChainId}, escrow {Escrow}): " +

@@ -33,6 +33,13 @@ public sealed class PaymentOptions
     /// <summary>The most reads of the escrow a host makes at once to check vouchers; more wait (within their call's deadline).</summary>
     public int MaxChainReads { get; set; } = 8;
 
+    /// <summary>
+    /// The refused vouchers a second one caller address may send (a burst of as many, then as many a
+    /// second) before its paid calls are refused unchecked for a moment; 0 for no limit. Each refusal
+    /// costs the host a signature recovery and maybe a chain read; accepted vouchers cost nothing here.
+    /// </summary>
+    public int MaxRefusedVouchersPerSecond { get; set; } = 20;
+
     /// <summary>How long shutdown waits for the last redemption.</summary>
     public TimeSpan ShutdownRedeemTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

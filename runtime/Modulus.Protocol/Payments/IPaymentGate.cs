@@ -20,7 +20,7 @@ public interface IPaymentGate
     /// the module plus this call's hold; covered by the payer's escrow balance) and holds <see cref="PaidCall.Hold"/>.
     /// </summary>
     /// <returns>The hold to commit or release.</returns>
-    /// <exception cref="Sdk.ModulusException">PERMISSION_DENIED with the price and what to do when the voucher is missing, short or wrong; UNAUTHENTICATED for a malformed signature; UNAVAILABLE when the chain cannot be read.</exception>
+    /// <exception cref="Sdk.ModulusException">PERMISSION_DENIED with the price and what to do when the voucher is missing, short or wrong; UNAUTHENTICATED for a malformed signature; UNAVAILABLE when the chain cannot be read; RESOURCE_EXHAUSTED when the caller's address sent too many refused vouchers just now.</exception>
     ValueTask<PaymentHold> AuthorizeAsync(PaidCall call, CancellationToken cancellationToken);
 
     /// <summary>Records the call as served for <paramref name="charged"/> (at most the hold) and its voucher durably (written and flushed to disk) before the host answers.</summary>
@@ -41,7 +41,8 @@ public interface IPaymentGate
 /// The most the call may cost, held of the voucher while it runs: <paramref name="Price"/>, or for a
 /// metered call the credit its voucher names (<see cref="V1.Voucher.Credit"/>, at least the price).
 /// </param>
-public sealed record PaidCall(string Module, string Endpoint, BigInteger Price, V1.Voucher? Voucher, string? Caller, BigInteger Hold);
+/// <param name="Peer">The caller's IP address as the transport saw it, when it has one: refused vouchers are counted per address.</param>
+public sealed record PaidCall(string Module, string Endpoint, BigInteger Price, V1.Voucher? Voucher, string? Caller, BigInteger Hold, string? Peer = null);
 
 /// <summary>A voucher accepted for one call, held until the call is committed or released.</summary>
 /// <param name="Payer">The payer (checksummed).</param>

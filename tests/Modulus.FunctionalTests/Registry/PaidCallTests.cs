@@ -433,6 +433,49 @@ public sealed class PaidCallTests : IAsyncLifetime
             Assert.Equal(["t0", "t1", "t2"], items);
             var entry = gate.Ledger.Find(Dev(1), "paid.tokens")!;
             Assert.Equal((1L, Price + 3 * GptAmount.Parse("0.0005")), (entry.Calls, entry.Served));
+
+            // A flood of refused vouchers (here replays of one below what was served) from this
+            // address: past the host's budget of refusals (20 a second by default) they are refused
+            // unchecked, saying why and what the last refusal said, and the connection goes on.
+            var stale = new Protocol.V1.CallRequest { Module = "paid.tokens", Endpoint = "forward", Args = { new Protocol.V1.Value { IntValue = 3 } }, Stream = true, Voucher = Signed(credit, credit) };
+            var codes = new List<StatusCode>();
+            string? exhausted = null;
+            for (var i = 0; i < 40; i++)
+            {
+                await socket.SendAsync(RawTcp.Frame(new Protocol.V1.Envelope { Id = ++id, CallRequest = stale }));
+                var answer = await RawTcp.ReadEnvelopeAsync(socket, TimeSpan.FromSeconds(20));
+                codes.Add((StatusCode)answer.CallResponse.Error.Code);
+                if (codes[^1] == StatusCode.ResourceExhausted)
+                {
+                    exhausted ??= answer.CallResponse.Error.Message;
+                }
+            }
+
+            Assert.Equal(StatusCode.PermissionDenied, codes[0]);
+            Assert.All(codes, c => Assert.True(c is StatusCode.PermissionDenied or StatusCode.ResourceExhausted, string.Join(", ", codes)));
+            Assert.NotNull(exhausted);
+            Assert.Contains("address 127.0.0.1 sent more than 20 refused vouchers a second (Modulus:Payments:MaxRefusedVouchersPerSecond)", exhausted);
+            Assert.Contains(PaymentMessages.NotCovered, exhausted);
+
+            // A token grows back within a twentieth of a second: a good voucher is then served again.
+            var next = new Protocol.V1.CallRequest { Module = "paid.tokens", Endpoint = "forward", Args = { new Protocol.V1.Value { IntValue = 1 } }, Stream = true, Voucher = Signed(2 * credit, credit) };
+            Protocol.V1.Envelope first = null!;
+            for (var attempt = 0; attempt < 50; attempt++)
+            {
+                await Task.Delay(100);
+                await socket.SendAsync(RawTcp.Frame(new Protocol.V1.Envelope { Id = ++id, CallRequest = next }));
+                first = await RawTcp.ReadEnvelopeAsync(socket, TimeSpan.FromSeconds(20));
+                if (first.CallResponse.Error is null)
+                {
+                    break;
+                }
+
+                Assert.Equal((int)StatusCode.ResourceExhausted, first.CallResponse.Error.Code);
+            }
+
+            Assert.Equal("t0", first.CallResponse.Item?.StringValue);
+            Assert.NotNull((await RawTcp.ReadEnvelopeAsync(socket, TimeSpan.FromSeconds(20))).CallResponse.End);
+            Assert.Equal(2L, gate.Ledger.Find(Dev(1), "paid.tokens")!.Calls);
         }
     }
 

@@ -30,7 +30,7 @@ internal sealed class PaymentStep(IPaymentGate payments) : IInvocationStep
         var call = invocation.Call;
         var charge = new CallCharge(access.Price, invocation.Endpoint.Streaming ? access.PricePer1kTokens : BigInteger.Zero);
         var credit = CreditOf(invocation, charge);
-        var hold = await payments.AuthorizeAsync(new PaidCall(call.Module, invocation.Endpoint.Name, access.Price, call.Voucher, call.Caller, credit), invocation.CancellationToken).ConfigureAwait(false);
+        var hold = await payments.AuthorizeAsync(new PaidCall(call.Module, invocation.Endpoint.Name, access.Price, call.Voucher, call.Caller, credit, call.Peer), invocation.CancellationToken).ConfigureAwait(false);
         invocation.Call = call with { Caller = call.Caller ?? hold.Payer };
         var meter = new ItemMeter(invocation.Target, charge, credit);
         if (invocation.Endpoint.Streaming)
