@@ -76,7 +76,7 @@ internal sealed class UdpTransport(ModulusAddress address) : EnvelopeTransport(a
                 if (woke == padRequested.Task)
                 {
                     // The answer is larger than the host may send for this size: send the same request padded.
-                    datagram = UdpFraming.ToPaddedDatagram(request, padRequested.Task.Result);
+                    datagram = UdpFraming.ToPaddedDatagram(request, await padRequested.Task.ConfigureAwait(false));
                     padRequested = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
                     _padRequests[request.Id] = padRequested;
                     continue;
