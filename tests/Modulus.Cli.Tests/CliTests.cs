@@ -261,6 +261,24 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Serve_ASettingThatIsNotOfItsType_IsAUsageErrorNamingIt_NotAStackTrace()
+    {
+        // The tests of this class run one at a time, so the variable is seen by this serve alone.
+        Environment.SetEnvironmentVariable("Modulus__MaxConnections", "many");
+        try
+        {
+            var (code, _, stderr) = await RunAsync("serve", _tree.Root, "--grpc-port", "0", "--tcp-port", "0", "--udp-port", "0", "--no-http");
+            Assert.Equal(2, code);
+            Assert.Contains("'many' at 'Modulus:MaxConnections' to type 'System.Int64': fix that setting", stderr);
+            Assert.DoesNotContain("   at ", stderr);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("Modulus__MaxConnections", null);
+        }
+    }
+
+    [Fact]
     public async Task Serve_MissingTree_IsAUsageErrorSayingWhatToDo()
     {
         var (code, _, stderr) = await RunAsync("serve", "/nonexistent/tree", "--grpc-port", "0");

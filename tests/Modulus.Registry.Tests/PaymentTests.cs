@@ -332,12 +332,20 @@ public sealed class PaymentTests(AnvilFixture anvil) : ChainTest(anvil), IDispos
         {
             var path = Path.Combine(_folder, name);
             File.WriteAllBytes(path, content);
-            var read = Assert.Throws<InvalidDataException>(() => VoucherLedger.ReadOnly(path));
+            var logs = new CapturingLoggerProvider();
+            var read = Assert.Throws<InvalidDataException>(() => VoucherLedger.ReadOnly(path, logs.CreateLogger("ledger")));
             Assert.Contains($"{path} is not a voucher ledger", read.Message);
             Assert.Contains("line 1 is not one", read.Message);
-            Assert.Throws<InvalidDataException>(() => VoucherLedger.Open(path));
+            Assert.Throws<InvalidDataException>(() => VoucherLedger.Open(path, logs.CreateLogger("ledger")));
             Assert.Equal(content, File.ReadAllBytes(path));
+            // Refused whole: not a warning per line of a file that was never a ledger.
+            Assert.DoesNotContain(logs.Entries, e => e.EventName == "LedgerDamagedLine");
         }
+
+        // A directory is not a ledger either, and says so.
+        var directory = Directory.CreateDirectory(Path.Combine(_folder, "a-directory")).FullName;
+        Assert.Contains($"the voucher ledger {directory} is a directory: pass the ledger file itself", Assert.Throws<InvalidDataException>(() => VoucherLedger.Open(directory)).Message);
+        Assert.Contains("is a directory", Assert.Throws<InvalidDataException>(() => VoucherLedger.ReadOnly(directory)).Message);
 
         // What a host may leave is still a ledger: an empty file, zeros, or the torn first record of
         // a host killed mid-write (which a writer zeroes).
@@ -370,8 +378,10 @@ public sealed class PaymentTests(AnvilFixture anvil) : ChainTest(anvil), IDispos
         var lines = File.ReadAllLines(damaged);
         lines[1] = lines[1].Replace("\"calls\":2", "\"calls\":9", StringComparison.Ordinal);
         File.WriteAllLines(damaged, lines);
-        var book = VoucherLedger.ReadOnly(damaged);
+        var warnings = new CapturingLoggerProvider();
+        var book = VoucherLedger.ReadOnly(damaged, warnings.CreateLogger("ledger"));
         Assert.Equal([2], book.DamagedLines);
+        Assert.Single(warnings.Entries, e => e.EventName == "LedgerDamagedLine");
         Assert.Equal(3L, book.Find(Alice.Account, "alpha")!.Calls);
     }
 
@@ -438,6 +448,15 @@ public sealed class PaymentTests(AnvilFixture anvil) : ChainTest(anvil), IDispos
             clock,
             NullLogger<EscrowPaymentGate>.Instance);
         const string attacker = "127.0.0.9", neighbour = "127.0.0.10";
+        using var unused = VoucherLedger.Open(Path.Combine(_folder, "negative.log"));
+        var negative = Assert.Throws<ArgumentException>(() => new EscrowPaymentGate(
+            new HostIdentity(Bob.Account, 31337),
+            new EscrowContracts(Carol.Web3, Carol.Deployment),
+            unused,
+            Microsoft.Extensions.Options.Options.Create(new PaymentOptions { MaxRefusedVouchersPerSecond = -5 }),
+            clock,
+            NullLogger<EscrowPaymentGate>.Instance));
+        Assert.Contains(":MaxRefusedVouchersPerSecond -5", negative.Message);
         PaidCall From(string peer, Protocol.V1.Voucher voucher) => Call(voucher) with { Peer = peer };
 
         // Five refusals (vouchers for another host) are checked and refused with why; the sixth is

@@ -51,13 +51,13 @@ internal sealed class EscrowPaymentGate : IPaymentGate, IDisposable
         _time = time;
         _options = options.Value;
         _logger = logger;
-        if (_options.MaxChainReads < 1 || _options.ChainCacheEntries < 0)
+        if (_options.MaxChainReads < 1 || _options.ChainCacheEntries < 0 || _options.MaxRefusedVouchersPerSecond < 0)
         {
-            throw new ArgumentException($"{PaymentOptions.SectionName}:MaxChainReads is {_options.MaxChainReads} and :ChainCacheEntries {_options.ChainCacheEntries}; the first must be at least 1, the second at least 0");
+            throw new ArgumentException($"{PaymentOptions.SectionName}:MaxChainReads is {_options.MaxChainReads}, :ChainCacheEntries {_options.ChainCacheEntries} and :MaxRefusedVouchersPerSecond {_options.MaxRefusedVouchersPerSecond}; the first must be at least 1, the others at least 0 (0 keeps no cache, or sets no limit)");
         }
 
         _chainReads = new SemaphoreSlim(_options.MaxChainReads, _options.MaxChainReads);
-        _refusals = new RefusalBudget(Math.Max(0, _options.MaxRefusedVouchersPerSecond), time);
+        _refusals = new RefusalBudget(_options.MaxRefusedVouchersPerSecond, time);
         if ((ulong)chain.Deployment.ChainId != host.ChainId)
         {
             throw new ArgumentException($"the host answers on chain {host.ChainId} (Modulus:Identity:ChainId) but the escrow is on chain {chain.Deployment.ChainId}");

@@ -75,10 +75,15 @@ internal sealed class VoucherLedger : IDisposable
 
     /// <summary>Opens (or creates) the ledger for writing: replays it, zeroes a torn tail, and writes after it.</summary>
     /// <exception cref="IOException">The file cannot be opened (another host holds it, say).</exception>
-    /// <exception cref="InvalidDataException">The file holds bytes but no voucher record: it is not a ledger, and is left as it is.</exception>
+    /// <exception cref="InvalidDataException">The path is a directory, or the file holds bytes but no voucher record: it is not a ledger, and is left as it is.</exception>
     public static VoucherLedger Open(string path, ILogger? logger = null)
     {
         logger ??= NullLogger.Instance;
+        if (NotAFile(path) is { } notAFile)
+        {
+            throw new InvalidDataException(notAFile);
+        }
+
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         // One writer: PATH.lock held exclusively (an advisory lock on Unix, which FileShare alone is
         // not) for as long as the ledger is open; readers (`modulus earnings`) need no lock.
@@ -132,9 +137,14 @@ internal sealed class VoucherLedger : IDisposable
     }
 
     /// <summary>Reads the ledger without writing to it (the host may be running): for <c>modulus earnings</c> and <c>modulus redeem</c>.</summary>
-    /// <exception cref="InvalidDataException">The file holds bytes but no voucher record: it is not a ledger.</exception>
+    /// <exception cref="InvalidDataException">The path is a directory, or the file holds bytes but no voucher record: it is not a ledger.</exception>
     public static VoucherLedger ReadOnly(string path, ILogger? logger = null)
     {
+        if (NotAFile(path) is { } notAFile)
+        {
+            throw new InvalidDataException(notAFile);
+        }
+
         var ledger = new VoucherLedger(path, null);
         if (File.Exists(path))
         {
@@ -144,6 +154,11 @@ internal sealed class VoucherLedger : IDisposable
 
         return ledger;
     }
+
+    /// <summary>Why <paramref name="path"/> cannot hold a ledger (it is a directory), or null when it can.</summary>
+    public static string? NotAFile(string path) => Directory.Exists(path)
+        ? $"the voucher ledger {path} is a directory: pass the ledger file itself (--ledger FILE, or Modulus:Payments:LedgerFile; a host writes it by default at $MODULUS_HOME/payments/vouchers.log)"
+        : null;
 
     /// <summary>The lines, counted from 1, that were damaged when the ledger was read (skipped: a later record of the same payer and module supersedes each).</summary>
     public IReadOnlyList<int> DamagedLines => _damaged;
@@ -395,7 +410,6 @@ internal sealed class VoucherLedger : IDisposable
         var number = 0;
         var whole = 0;
         var torn = false;
-        var shapeless = false;
         while (offset < records.Length)
         {
             number++;
@@ -403,8 +417,7 @@ internal sealed class VoucherLedger : IDisposable
             var end = rest.IndexOf((byte)'\n');
             if (end < 0)
             {
-                shapeless = !IsRecordPrefix(rest);
-                if (whole == 0 && (shapeless || _damaged.Count > 0))
+                if (whole == 0 && (!IsRecordPrefix(rest) || _damaged.Count > 0))
                 {
                     throw NotALedger(_damaged.Count > 0 ? _damaged[0] : number);
                 }
@@ -422,8 +435,7 @@ internal sealed class VoucherLedger : IDisposable
             else
             {
                 // A damaged line within the file: what it recorded is superseded by any later line
-                // of the same (payer, module); say so, keep going.
-                LedgerLog.DamagedLine(logger, Path, number);
+                // of the same (payer, module); said once the file is known to be a ledger.
                 _damaged.Add(number);
             }
 
@@ -436,6 +448,11 @@ internal sealed class VoucherLedger : IDisposable
             // Lines, and not one of them a record: another file, not a ledger whose records were
             // damaged. Refused, so that it is neither read as "nothing owed" nor zeroed by a writer.
             throw NotALedger(_damaged[0]);
+        }
+
+        foreach (var line in _damaged)
+        {
+            LedgerLog.DamagedLine(logger, Path, line);
         }
 
         var dirty = span.LastIndexOfAnyExcept((byte)0) + 1;

@@ -170,9 +170,9 @@ internal static class PayCommands
         command.SetAction(parse =>
         {
             var path = LedgerPath(parse, ledger);
-            if (Directory.Exists(path))
+            if (VoucherLedger.NotAFile(path) is { } notAFile)
             {
-                return output.Usage($"--ledger {path} is a directory: pass the ledger file itself (a host writes it at Modulus:Payments:LedgerFile, by default $MODULUS_HOME/payments/vouchers.log)");
+                return output.Usage(notAFile);
             }
 
             if (!File.Exists(path))
@@ -241,9 +241,9 @@ internal static class PayCommands
             var payments = EscrowPayments.For(web3, deployment);
             VoucherLedger book;
             var path = LedgerPath(parse, ledger);
-            if (Directory.Exists(path))
+            if (VoucherLedger.NotAFile(path) is { } notAFile)
             {
-                return output.Usage($"--ledger {path} is a directory: pass the ledger file itself (a host writes it at Modulus:Payments:LedgerFile, by default $MODULUS_HOME/payments/vouchers.log)");
+                return output.Usage(notAFile);
             }
 
             try

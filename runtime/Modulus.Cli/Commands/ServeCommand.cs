@@ -121,6 +121,10 @@ internal static class ServeCommand
             {
                 return output.Usage(ex.Message);
             }
+            catch (InvalidOperationException ex) when (IsUnconvertibleSetting(ex))
+            {
+                return output.Usage(UnconvertibleSetting(ex));
+            }
 
             await using (server.ConfigureAwait(false))
             {
@@ -135,6 +139,10 @@ internal static class ServeCommand
                 catch (Microsoft.Extensions.Options.OptionsValidationException ex)
                 {
                     return output.Usage(string.Join("; ", ex.Failures));
+                }
+                catch (InvalidOperationException ex) when (IsUnconvertibleSetting(ex))
+                {
+                    return output.Usage(UnconvertibleSetting(ex));
                 }
                 catch (ArgumentException ex)
                 {
@@ -240,4 +248,12 @@ internal static class ServeCommand
     /// <summary>The served modules with the content hash of what is served (whatever folder, whatever name the manifest sets).</summary>
     private static IEnumerable<ServedModule> ServedModules(Modulus.Runtime.IModuleCatalog catalog) =>
         catalog.Modules.Select(m => new ServedModule(m.Name, m.Version, m.ContentHash));
+
+    /// <summary>Whether the host could not start because a setting's value is not of its type (the configuration binder's error).</summary>
+    private static bool IsUnconvertibleSetting(InvalidOperationException ex) =>
+        ex.InnerException is ArgumentException or FormatException && ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal);
+
+    /// <summary>The binder's own sentence (it names the value, the setting and the type), and what to do.</summary>
+    private static string UnconvertibleSetting(InvalidOperationException ex) =>
+        $"{ex.Message.TrimEnd('.')}: fix that setting (a flag, an environment variable with __ for each :, or appsettings.json)";
 }
